@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs the test suite (default: all of tests/). The e2e fixtures find or start a cluster.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$("$root/hack/bindir.sh"):$PATH"
+exec .venv/bin/pytest "${@:-tests}"

@@ -1,0 +1,125 @@
+"""CodeStudio: one person's running environment in a workspace's namespace."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from kube_custom_resource import CustomResource, Scope
+from pydantic import Field
+
+from .common import (
+    DNS_SUBDOMAIN_PATTERN,
+    VERSION,
+    Conditions,
+    Duration,
+    EnvList,
+    Model,
+    ResourceRequirements,
+    StorageSize,
+    Timestamp,
+)
+
+DesiredState = Literal["Running", "Stopped"]
+StudioState = Literal["Stopped", "Starting", "Running", "Stopping", "Failed"]
+ReclaimPolicy = Literal["Retain", "Delete"]
+
+
+class StudioStorage(Model):
+    """The studio's home volume."""
+
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(oldSelf.size) || (has(self.size) && quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0)",
+                    "message": "spec.storage.size may grow but never shrink",
+                    "fieldPath": ".size",
+                }
+            ]
+        }
+    }
+
+    size: StorageSize | None = Field(None, description="Size of the home volume (else the template's); may grow, never shrink.")
+
+
+class CodeStudioSpec(Model):
+    """Desired state of a CodeStudio."""
+
+    template: str = Field(
+        description="Name of the CodeStudioTemplate the studio is made from.",
+        pattern=DNS_SUBDOMAIN_PATTERN,
+        max_length=253,
+    )
+    owner: str | None = Field(
+        None,
+        description=(
+            "Login of the person the studio belongs to; defaults to the creating user. Only the owner "
+            "may exec, attach, port-forward and proxy into the studio."
+        ),
+        min_length=1,
+        max_length=253,
+    )
+    state: DesiredState = Field("Running", description="Running or Stopped.")
+    restart_requested_at: Timestamp | None = Field(
+        None, description="RFC 3339 time; setting a newer value restarts the studio, as kubectl rollout restart does."
+    )
+    resources: ResourceRequirements | None = Field(None, description="Compute resources (else the template's, else the workspace's).")
+    env: EnvList
+    storage: StudioStorage | None = Field(None, description="The home volume.")
+    idle_timeout: Duration | None = Field(None, description="Stop the studio after this long idle (else the template's).")
+    volume_reclaim_policy: ReclaimPolicy = Field(
+        "Retain",
+        description="Retain keeps the home volume when the studio is deleted; Delete removes it with the studio.",
+    )
+
+
+class VolumeStatus(Model):
+    """The home volume as observed."""
+
+    claim_name: str | None = Field(None, description="Name of the PersistentVolumeClaim.", max_length=253)
+    phase: str | None = Field(None, description="Pending, Bound or Lost.", max_length=32)
+    capacity: str | None = Field(None, description="Provisioned size.", max_length=32)
+
+
+class Endpoint(Model):
+    """An in-cluster URL of one of the studio's ports."""
+
+    name: str = Field(description="Port name.", max_length=15)
+    url: str = Field(description="In-cluster URL.", max_length=512)
+
+
+class CodeStudioStatus(Model):
+    """Observed state of a CodeStudio."""
+
+    observed_generation: int | None = Field(None, description="The metadata.generation last reconciled.", ge=0)
+    state: StudioState | None = Field(None, description="Stopped, Starting, Running, Stopping or Failed.")
+    last_state_change: Timestamp | None = Field(None, description="When state last changed.")
+    message: str | None = Field(None, description="Why the studio is in its state; what to fix when Failed.", max_length=4096)
+    owner: str | None = Field(None, description="The owner the studio's access rules grant.", max_length=253)
+    image: str | None = Field(None, description="The image the studio's pod runs.", max_length=512)
+    pending_restart: bool | None = Field(None, description="The template has a newer image than the running pod.")
+    restarted_at: Timestamp | None = Field(None, description="The restartRequestedAt last carried out.")
+    pod: str | None = Field(None, description="Name of the studio's pod.", max_length=253)
+    volume: VolumeStatus | None = Field(None, description="The home volume.")
+    endpoints: list[Endpoint] = Field(default_factory=list, description="In-cluster URLs of the studio's ports.", max_length=16)
+    last_activity: Timestamp | None = Field(None, description="Last observed activity.")
+    conditions: Conditions
+
+
+class CodeStudio(
+    CustomResource,
+    version=VERSION,
+    scope=Scope.NAMESPACED,
+    short_names=["studio"],
+    subresources={"status": {}},
+    printer_columns=[
+        {"name": "State", "type": "string", "jsonPath": ".status.state"},
+        {"name": "Owner", "type": "string", "jsonPath": ".spec.owner"},
+        {"name": "Template", "type": "string", "jsonPath": ".spec.template"},
+        {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
+    ],
+):
+    """One person's long-lived development environment: a pod on a persistent home volume."""
+
+    spec: CodeStudioSpec = Field(description="Desired state.")
+    status: CodeStudioStatus = Field(default_factory=CodeStudioStatus, description="Observed state.")

@@ -1,0 +1,184 @@
+"""Workspace: a team's namespace, members, quota and defaults (cluster-scoped)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from kube_custom_resource import CustomResource, Scope
+from pydantic import Field
+
+from .common import (
+    DNS_LABEL_PATTERN,
+    OPERATOR_NAMESPACE,
+    VERSION,
+    Conditions,
+    Model,
+    Quantity,
+    ResourceRequirements,
+    StorageSize,
+)
+
+MemberKind = Literal["User", "Group", "ServiceAccount"]
+MemberRole = Literal["owner", "admin", "member", "viewer"]
+WorkspaceState = Literal["Active", "Stopped"]
+DeletionPolicy = Literal["Protect", "Cascade"]
+WorkspacePhase = Literal["Pending", "Active", "Stopping", "Stopped", "Terminating", "Failed"]
+
+RESERVED_NAMESPACES = ("default", OPERATOR_NAMESPACE)
+
+
+class Member(Model):
+    """A user, group or service account and its role in the workspace."""
+
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.kind != 'ServiceAccount' || has(self.__namespace__)",
+                    "message": "a ServiceAccount member needs namespace",
+                    "fieldPath": ".namespace",
+                },
+                {
+                    "rule": "self.kind == 'ServiceAccount' || !has(self.__namespace__)",
+                    "message": "namespace is only for ServiceAccount members",
+                    "fieldPath": ".namespace",
+                },
+            ]
+        }
+    }
+
+    kind: MemberKind = Field("User", description="User, Group or ServiceAccount.")
+    name: str = Field(description="The user's login, the group's or the service account's name.", min_length=1, max_length=253)
+    namespace: str | None = Field(
+        None, description="Namespace of a ServiceAccount member.", pattern=DNS_LABEL_PATTERN, max_length=63
+    )
+    role: MemberRole = Field(
+        "member",
+        description=(
+            "owner: manages the workspace and everything in it; admin: manages every studio; "
+            "member: creates studios and uses their own; viewer: reads."
+        ),
+    )
+
+
+class WorkspaceQuota(Model):
+    """Limits on what the workspace may hold. Unset means unlimited."""
+
+    max_code_studios: int | None = Field(None, description="How many CodeStudios may exist.", ge=0, le=100000)
+    max_running_code_studios: int | None = Field(
+        None, description="How many CodeStudios may be Running at once.", ge=0, le=100000
+    )
+    cpu: Quantity | None = Field(None, description="Total CPU requests of the workspace's pods, e.g. 16.")
+    memory: Quantity | None = Field(None, description="Total memory requests of the workspace's pods, e.g. 64Gi.")
+    storage: Quantity | None = Field(None, description="Total storage requested by the workspace's volumes, e.g. 1Ti.")
+    gpu: Quantity | None = Field(None, description="Total nvidia.com/gpu requests of the workspace's pods.")
+
+
+class WorkspaceDefaults(Model):
+    """Defaults for studios in this workspace, used when neither studio nor template sets them."""
+
+    storage_class_name: str | None = Field(
+        None, description="StorageClass of studio volumes (else the cluster default).", max_length=253
+    )
+    storage_size: StorageSize | None = Field(None, description="Size of a studio's home volume, e.g. 20Gi.")
+    resources: ResourceRequirements | None = Field(None, description="Compute resources of a studio.")
+
+
+class WorkspaceSpec(Model):
+    """Desired state of a Workspace."""
+
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)",
+                    "message": "spec.namespace is immutable",
+                    "fieldPath": ".namespace",
+                },
+            ]
+        }
+    }
+
+    display_name: str | None = Field(None, description="Human-readable name.", max_length=256)
+    tier: str | None = Field(None, description="Free-text tier, shown in status and printer columns.", max_length=64)
+    namespace: str | None = Field(
+        None,
+        description=(
+            "Namespace the workspace owns; defaults to the workspace name; immutable. Never default, "
+            "kube-* or the operator's namespace; a namespace the operator did not create is not adopted."
+        ),
+        pattern=DNS_LABEL_PATTERN,
+        max_length=63,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!(self in " + repr(list(RESERVED_NAMESPACES)) + ") && !self.startsWith('kube-')",
+                    "message": "must not be default, kube-* or " + OPERATOR_NAMESPACE + " (reserved namespaces)",
+                }
+            ]
+        },
+    )
+    members: list[Member] = Field(
+        default_factory=list,
+        description="Who may use the workspace, each with a role.",
+        max_length=256,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["kind", "name"]},
+    )
+    quota: WorkspaceQuota | None = Field(None, description="Limits; becomes a ResourceQuota plus studio-count checks.")
+    defaults: WorkspaceDefaults | None = Field(None, description="Defaults for studios in the workspace.")
+    state: WorkspaceState = Field(
+        "Active",
+        description="Active lets studios run; Stopped stops every studio and keeps every volume.",
+    )
+    deletion_policy: DeletionPolicy = Field(
+        "Protect",
+        description=(
+            "Protect refuses to delete the workspace while it holds studios; "
+            "Cascade deletes the studios (their volumes follow their reclaim policy), then the namespace."
+        ),
+    )
+
+
+class StudioCounts(Model):
+    """How many CodeStudios the workspace holds."""
+
+    total: int = Field(0, description="All studios.", ge=0)
+    running: int = Field(0, description="Studios in state Running.", ge=0)
+    stopped: int = Field(0, description="Studios in state Stopped.", ge=0)
+
+
+class WorkspaceStatus(Model):
+    """Observed state of a Workspace."""
+
+    observed_generation: int | None = Field(None, description="The metadata.generation last reconciled.", ge=0)
+    phase: WorkspacePhase | None = Field(None, description="Pending, Active, Stopping, Stopped, Terminating or Failed.")
+    namespace: str | None = Field(None, description="The namespace in use.", max_length=63)
+    tier: str | None = Field(None, description="The tier from spec.", max_length=64)
+    members: int | None = Field(None, description="How many members are bound.", ge=0)
+    code_studios: StudioCounts | None = Field(None, description="Studio counts.")
+    usage: dict[str, Quantity] = Field(
+        default_factory=dict, description="Quota usage, from the workspace's ResourceQuota."
+    )
+    conditions: Conditions
+
+
+class Workspace(
+    CustomResource,
+    version=VERSION,
+    scope=Scope.CLUSTER,
+    short_names=["ws"],
+    subresources={"status": {}},
+    printer_columns=[
+        {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+        {"name": "Namespace", "type": "string", "jsonPath": ".status.namespace"},
+        {"name": "Studios", "type": "integer", "jsonPath": ".status.codeStudios.total"},
+        {"name": "Tier", "type": "string", "jsonPath": ".spec.tier"},
+        {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
+    ],
+):
+    """A team's space: one namespace with its members' roles, quota and studio defaults."""
+
+    spec: WorkspaceSpec = Field(
+        default_factory=WorkspaceSpec, description="Desired state.", json_schema_extra={"default": {}}
+    )
+    status: WorkspaceStatus = Field(default_factory=WorkspaceStatus, description="Observed state.")

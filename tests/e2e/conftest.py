@@ -1,0 +1,77 @@
+"""Fixtures for end-to-end tests against a real kube-apiserver.
+
+The cluster is the one `KUBECONFIG` points at when it answers, otherwise the local control
+plane (hack/cluster.sh), started for the session and stopped after it unless
+STUDIO_KEEP_CLUSTER=1. There is no skipping: without a cluster the session errors.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from tests.e2e.kube import Cluster, kubeconfig_answers, unique_name
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if pathlib.Path(item.fspath).is_relative_to(ROOT / "tests" / "e2e"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def cluster(request) -> Cluster:
+    bindir = pathlib.Path(subprocess.check_output([ROOT / "hack" / "bindir.sh"], text=True).strip())
+    env_kubeconfig = os.environ.get("KUBECONFIG")
+    started = False
+    if env_kubeconfig and kubeconfig_answers(env_kubeconfig, bindir):
+        kubeconfig = env_kubeconfig
+    else:
+        if env_kubeconfig:
+            print(f"\nKUBECONFIG={env_kubeconfig} does not answer; starting the local control plane")
+        proc = subprocess.run(
+            [ROOT / "hack" / "cluster.sh", "up"], stdout=subprocess.PIPE, text=True
+        )
+        if proc.returncode != 0:
+            pytest.fail(
+                "no Kubernetes cluster for the e2e tests: KUBECONFIG does not point at one "
+                f"and 'hack/cluster.sh up' failed with exit code {proc.returncode}",
+                pytrace=False,
+            )
+        kubeconfig = proc.stdout.strip().splitlines()[-1]
+        started = os.environ.get("STUDIO_KEEP_CLUSTER") != "1"
+    c = Cluster(kubeconfig=kubeconfig, bindir=bindir)
+    version = c.server_version()
+    print(f"\ne2e against kube-apiserver {version['gitVersion']} ({kubeconfig})")
+    request.config.stash[SERVER_VERSION] = version["gitVersion"]
+    yield c
+    if started:
+        subprocess.run([ROOT / "hack" / "cluster.sh", "down"], check=False)
+
+
+SERVER_VERSION = pytest.StashKey[str]()
+
+
+@pytest.fixture
+def namespace(cluster: Cluster, request) -> str:
+    """A fresh namespace for one test, deleted after it."""
+    name = unique_name(request.node.name)
+    cluster.kubectl("create", "namespace", name)
+    cluster.wait_for(
+        lambda: cluster.kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode == 0,
+        timeout=60,
+        what=f"the default ServiceAccount in {name}",
+    )
+    yield name
+    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    version = config.stash.get(SERVER_VERSION, None)
+    if version:
+        terminalreporter.write_line(f"e2e tests ran against kube-apiserver {version}")

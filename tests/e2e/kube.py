@@ -1,0 +1,89 @@
+"""A small test-side handle on a cluster: kubectl with the right kubeconfig, and waiting."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import re
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+
+def unique_name(hint: str, max_len: int = 40) -> str:
+    """A DNS label derived from a test name, unique per call."""
+    base = re.sub(r"[^a-z0-9-]+", "-", hint.lower()).strip("-")[: max_len - 7].strip("-")
+    return f"{base or 't'}-{uuid.uuid4().hex[:6]}"
+
+
+def kubeconfig_answers(kubeconfig: str, bindir: pathlib.Path) -> bool:
+    proc = subprocess.run(
+        [bindir / "kubectl", "--kubeconfig", kubeconfig, "get", "--raw", "/readyz", "--request-timeout=5s"],
+        capture_output=True,
+        text=True,
+    )
+    return proc.returncode == 0
+
+
+@dataclasses.dataclass
+class Cluster:
+    kubeconfig: str
+    bindir: pathlib.Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        import os
+
+        return {**os.environ, "KUBECONFIG": self.kubeconfig, "PATH": f"{self.bindir}:{os.environ['PATH']}"}
+
+    def kubectl(
+        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [str(self.bindir / "kubectl"), "--kubeconfig", self.kubeconfig, *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+        return proc
+
+    def apply(self, manifest: dict[str, Any] | list[dict[str, Any]] | str, *args: str, check: bool = True):
+        text = manifest if isinstance(manifest, str) else yaml.safe_dump_all(
+            manifest if isinstance(manifest, list) else [manifest]
+        )
+        return self.kubectl("apply", "-f", "-", *args, input=text, check=check)
+
+    def get(self, kind: str, name: str | None = None, namespace: str | None = None) -> dict[str, Any] | None:
+        args = ["get", kind, *([name] if name else []), "-o", "json"]
+        if namespace:
+            args += ["-n", namespace]
+        proc = self.kubectl(*args, check=False)
+        if proc.returncode != 0:
+            if "NotFound" in proc.stderr or "not found" in proc.stderr:
+                return None
+            raise AssertionError(f"kubectl {' '.join(args)} failed:\n{proc.stderr}")
+        return json.loads(proc.stdout)
+
+    def server_version(self) -> dict[str, str]:
+        return json.loads(self.kubectl("get", "--raw", "/version").stdout)
+
+    @staticmethod
+    def wait_for(predicate: Callable[[], Any], timeout: float = 30, what: str = "condition", interval: float = 0.2):
+        """Polls until predicate returns something truthy; returns it."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while True:
+            last = predicate()
+            if last:
+                return last
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+            time.sleep(interval)
