@@ -6,11 +6,19 @@
 #   hack/cluster.sh up          start (or reuse) the cluster; the last line is its kubeconfig
 #   hack/cluster.sh down        stop it and remove its state; nothing keeps running
 #   hack/cluster.sh kubeconfig  print the kubeconfig path
+#
+# Environment: STUDIO_CLUSTER_NAME (default studio), STUDIO_CLUSTER_NODES (default 2) and
+# STUDIO_CLUSTER_CONFIG (an extra kwokctl config file layered over hack/kwok/kwokctl.yaml,
+# e.g. bench/kwokctl.yaml to lift the API server's limits).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bindir=$("$root/hack/bindir.sh")
 name=${STUDIO_CLUSTER_NAME:-studio}
 nodes=${STUDIO_CLUSTER_NODES:-2}
+configs=(--config "$root/hack/kwok/kwokctl.yaml")
+if [ -n "${STUDIO_CLUSTER_CONFIG:-}" ]; then
+  configs+=(--config "$STUDIO_CLUSTER_CONFIG")
+fi
 # One cluster per checkout, its state inside the checkout (ignored by git).
 export KWOK_WORKDIR="$root/.work/kwok"
 export KWOK_KUBECTL_BINARY="$bindir/kubectl"
@@ -53,7 +61,7 @@ up() {
     fi
     echo "cluster: creating '$name' (Kubernetes $("$bindir/kube-apiserver" --version | awk '{print $2}'))" >&2
     "${kwokctl[@]}" create cluster \
-      --config "$root/hack/kwok/kwokctl.yaml" \
+      "${configs[@]}" \
       --kube-apiserver-binary "$bindir/kube-apiserver" \
       --kube-controller-manager-binary "$bindir/kube-controller-manager" \
       --kube-scheduler-binary "$bindir/kube-scheduler" \

@@ -16,9 +16,13 @@ from typing import Any
 import httpx
 import kr8s.asyncio
 
+from . import __version__
 from .labels import FIELD_MANAGER
 
 log = logging.getLogger(__name__)
+
+# Names the operator in the API server's audit log (kr8s would send only its version number).
+USER_AGENT = f"{FIELD_MANAGER}/{__version__}"
 
 PLURALS = {
     "Pod": "pods",
@@ -103,7 +107,7 @@ class Kube:
 
     async def request(self, method: str, path: str, *, body: Any = None, content_type: str | None = None,
                       params: dict[str, str] | None = None) -> dict[str, Any] | None:
-        headers = {"Content-Type": content_type} if content_type else {}
+        headers = {"User-Agent": USER_AGENT, **({"Content-Type": content_type} if content_type else {})}
         kwargs: dict[str, Any] = {"headers": headers, "params": params or {}}
         if body is not None:
             kwargs["content"] = json.dumps(body)

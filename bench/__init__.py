@@ -1,0 +1,1 @@
+"""The Studio Operator benchmark (`make bench`); see bench/README.md."""
