@@ -22,6 +22,7 @@ import dataclasses
 import math
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 import time
@@ -238,6 +239,10 @@ async def bench(p: Params, kubeconfig: str) -> dict[str, Any]:
 
 
 def main() -> None:
+    # Stopped by SIGTERM (or SIGINT, even from a shell that ignores it in the background), the
+    # benchmark still stops its processes and its cluster.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     p = Params.from_env()
     started = time.monotonic()
     load_before = os.getloadavg()
