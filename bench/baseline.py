@@ -3,8 +3,8 @@
 For each new CodeStudio it creates the same home volume, Service and Pod the operator would
 (built by the operator's own pure builders, so the objects are identical), and when the pod
 runs it patches the studio's status to Running, once. No cache, no plan, no Role or
-RoleBinding, no Events, no retries beyond transport errors: the ceiling the operator is
-compared to. Runs as its own process, as the operator does:
+RoleBinding, no Events, no retries beyond throttling and transport errors: the ceiling the
+operator is compared to. Runs as its own process, as the operator does:
 
     python -m bench.baseline KUBECONFIG NAMESPACE_PREFIX
 """
@@ -29,19 +29,13 @@ USER_AGENT = "studio-bench-baseline"
 
 
 async def send(client: httpx.AsyncClient, method: str, path: str, body: Any, content_type: str = "application/json") -> None:
-    for attempt in range(20):
-        try:
-            await K.request(client, method, path, body, content_type=content_type)
-            return
-        except httpx.TransportError:
-            await asyncio.sleep(0.1 * (attempt + 1))
-        except K.ApiError as exc:
-            if exc.status == 409 and method == "POST":
-                return
-            if exc.status < 500 and exc.status != 429:
-                print(f"baseline: {method} {path}: {exc}", file=sys.stderr)
-                return
-            await asyncio.sleep(0.1 * (attempt + 1))
+    try:
+        await K.request(client, method, path, body, content_type=content_type)
+    except K.ApiError as exc:
+        if not (exc.status == 409 and method == "POST"):
+            print(f"baseline: {method} {path}: {exc}", file=sys.stderr)
+    except httpx.TransportError as exc:
+        print(f"baseline: {method} {path}: {exc!r}", file=sys.stderr)
 
 
 class Baseline:

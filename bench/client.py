@@ -6,6 +6,7 @@ events. Deliberately bare: the baseline is meant to be the least a client can do
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import ssl
@@ -15,6 +16,9 @@ from typing import Any
 
 import httpx
 import yaml
+
+
+RETRIES = 8
 
 
 class ApiError(Exception):
@@ -58,29 +62,42 @@ def connect(kubeconfig: str, user_agent: str, max_connections: int = 64) -> http
 
 async def request(client: httpx.AsyncClient, method: str, path: str, body: Any = None,
                   content_type: str = "application/json", params: dict[str, str] | None = None) -> dict[str, Any]:
+    """One request; throttling (429), server errors and dropped connections are retried a few times."""
     headers = {"Content-Type": content_type} if body is not None else {}
-    resp = await client.request(method, path, content=json.dumps(body) if body is not None else None,
-                                headers=headers, params=params)
-    if resp.status_code >= 400:
-        raise ApiError(resp.status_code, resp.text)
-    return resp.json() if resp.content else {}
+    content = json.dumps(body) if body is not None else None
+    for attempt in range(RETRIES):
+        try:
+            resp = await client.request(method, path, content=content, headers=headers, params=params)
+        except httpx.TransportError:
+            if attempt == RETRIES - 1:
+                raise
+        else:
+            if resp.status_code < 400:
+                return resp.json() if resp.content else {}
+            if resp.status_code != 429 and resp.status_code < 500 or attempt == RETRIES - 1:
+                raise ApiError(resp.status_code, resp.text)
+        await asyncio.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 async def watch(client: httpx.AsyncClient, path: str, params: dict[str, str] | None = None
                 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """Lists, then watches `path` forever from the list's resourceVersion: (type, object) pairs.
 
-    Existing objects come first as ADDED, then one ("SYNCED", {}). A watch the server ends is
-    resumed; a 410 Gone (history compacted) relists.
+    Existing objects come first as ADDED, then one ("SYNCED", {}). A watch the server ends or a
+    dropped connection is resumed from the last version seen; a 410 Gone (history compacted)
+    lists again.
     """
     params = dict(params or {})
+    version = None
     while True:
-        listing = await request(client, "GET", path, params=params)
-        for item in listing.get("items", []):
-            yield "ADDED", item
-        yield "SYNCED", {}
-        version = listing["metadata"]["resourceVersion"]
-        while version:
+        try:
+            if version is None:
+                listing = await request(client, "GET", path, params=params)
+                for item in listing.get("items", []):
+                    yield "ADDED", item
+                yield "SYNCED", {}
+                version = listing["metadata"]["resourceVersion"]
             query = {**params, "watch": "1", "allowWatchBookmarks": "true", "resourceVersion": version,
                      "timeoutSeconds": "600"}
             async with client.stream("GET", path, params=query, timeout=httpx.Timeout(None, connect=10)) as resp:
@@ -92,8 +109,11 @@ async def watch(client: httpx.AsyncClient, path: str, params: dict[str, str] | N
                     event = json.loads(line)
                     kind, obj = event["type"], event["object"]
                     if kind == "ERROR":
-                        version = None if obj.get("code") == 410 else version
+                        if obj.get("code") == 410:
+                            version = None
                         break
                     version = obj["metadata"]["resourceVersion"]
                     if kind != "BOOKMARK":
                         yield kind, obj
+        except (httpx.TransportError, ApiError):
+            await asyncio.sleep(0.5)
