@@ -42,6 +42,7 @@ class Controller:
         if self._resync:
             self._resync.cancel()
         await self.queue.stop()
+        await self.kube.close()
 
     def enqueue(self, kind: str, *identity: Hashable, delay: float = 0.0) -> None:
         self.queue.add((kind, *identity), delay)

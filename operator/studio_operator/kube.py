@@ -1,19 +1,22 @@
 """The operator's Kubernetes client: server-side apply, create, delete and status patches.
 
-Built on kr8s's async API object (kubeconfig and in-cluster auth, one HTTP/1.1 connection
-pool) with our own error mapping. Every write goes through here, so there is one field manager.
-Errors surface as `ApiError` (retryable for 409, 429 and 5xx, with the server's Retry-After)
-or `RetryLater` (the connection failed); the work queue turns both into a backoff.
+Credentials come from kr8s (kubeconfig, in-cluster service account, exec plugins); requests go
+over one aiohttp connection pool (aiohttp is kopf's own transport): measured with
+`python -m bench.clients`, a request costs the operator about a tenth of the CPU it costs
+through httpx (see bench/README.md). Every write goes through here, so there is one field
+manager. Errors surface as `ApiError` (retryable for 409, 429 and 5xx, with the server's
+Retry-After) or `RetryLater` (the connection failed); the work queue turns both into a backoff.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import warnings
 from typing import Any
 
-import httpx
+import aiohttp
 import kr8s.asyncio
 
 from . import __version__
@@ -21,7 +24,7 @@ from .labels import FIELD_MANAGER
 
 log = logging.getLogger(__name__)
 
-# Names the operator in the API server's audit log (kr8s would send only its version number).
+# Names the operator in the API server's audit log.
 USER_AGENT = f"{FIELD_MANAGER}/{__version__}"
 
 PLURALS = {
@@ -82,42 +85,61 @@ def path_of(api_version: str, kind: str, namespace: str | None = None, name: str
     return "/".join(parts)
 
 
-def _error_from(resp: httpx.Response) -> ApiError:
+def _error_from(status: int, body: bytes, retry_after: str | None) -> ApiError:
     try:
-        body = resp.json()
-        reason, message = body.get("reason", ""), body.get("message", resp.text)
+        parsed = json.loads(body)
+        reason, message = parsed.get("reason", ""), parsed.get("message", body.decode(errors="replace"))
     except ValueError:
-        reason, message = "", resp.text
-    retry_after = resp.headers.get("Retry-After")
-    return ApiError(resp.status_code, reason, message, float(retry_after) if retry_after else None)
+        reason, message = "", body.decode(errors="replace")
+    return ApiError(status, reason, message, float(retry_after) if retry_after else None)
 
 
 class Kube:
     """Thin async access to the API server for the reconcilers."""
 
-    def __init__(self, api: kr8s.asyncio.Api):
-        self.api = api
+    # Requests in flight at once; more wait for a free connection.
+    CONNECTIONS = 64
+    TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
+
+    def __init__(self, auth: Any, session: aiohttp.ClientSession):
+        self.auth = auth  # kr8s's credentials: server, token, and how to refresh them
+        self.session = session
 
     @classmethod
     async def connect(cls) -> Kube:
         # kr8s warns about API server versions newer than it was tested with; we use only its
-        # transport, which does not depend on the server version.
+        # credentials, which do not depend on the server version.
         warnings.filterwarnings("ignore", message="Kubernetes version .* is not supported", category=UserWarning)
-        return cls(await kr8s.asyncio.api())
+        auth = (await kr8s.asyncio.api()).auth
+        connector = aiohttp.TCPConnector(ssl=await auth.ssl_context(), limit=cls.CONNECTIONS)
+        return cls(auth, aiohttp.ClientSession(connector=connector, timeout=cls.TIMEOUT,
+                                               headers={"User-Agent": USER_AGENT}))
+
+    async def close(self) -> None:
+        await self.session.close()
 
     async def request(self, method: str, path: str, *, body: Any = None, content_type: str | None = None,
                       params: dict[str, str] | None = None) -> dict[str, Any] | None:
-        headers = {"User-Agent": USER_AGENT, **({"Content-Type": content_type} if content_type else {})}
-        kwargs: dict[str, Any] = {"headers": headers, "params": params or {}}
-        if body is not None:
-            kwargs["content"] = json.dumps(body)
-        try:
-            async with self.api.call_api(method, version="", base=path, url="", raise_for_status=False, **kwargs) as resp:
-                if resp.status_code >= 400:
-                    raise _error_from(resp)
-                return resp.json() if resp.content else None
-        except (httpx.TransportError, kr8s.APITimeoutError) as exc:
-            raise RetryLater(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
+        data = json.dumps(body) if body is not None else None
+        reauthenticated = False
+        while True:
+            headers = {"Content-Type": content_type} if content_type else {}
+            if self.auth.token:
+                headers["Authorization"] = f"Bearer {self.auth.token}"
+            try:
+                async with self.session.request(method, self.auth.server + path, data=data, headers=headers,
+                                                params=params, server_hostname=self.auth.tls_server_name) as resp:
+                    content = await resp.read()
+                    status, retry_after = resp.status, resp.headers.get("Retry-After")
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                raise RetryLater(f"{method} {path}: {exc.__class__.__name__}: {exc}") from exc
+            if status == 401 and not reauthenticated:
+                await self.auth.reauthenticate()  # an expired token: read it again, once
+                reauthenticated = True
+                continue
+            if status >= 400:
+                raise _error_from(status, content, retry_after)
+            return json.loads(content) if content else None
 
     async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Server-side apply with the operator's field manager (forcing: the operator owns these)."""
