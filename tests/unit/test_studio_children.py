@@ -68,11 +68,19 @@ def test_retained_volume_has_no_owner_reference_and_deleted_one_does():
 
 def test_existing_volume_never_shrinks_and_keeps_its_class():
     observed = {"spec": {"storageClassName": "old", "resources": {"requests": {"storage": "50Gi"}}}}
-    pvc = C.build_pvc(REF, settings(storage={"size": "20Gi"}), "Retain", observed)
+    with_class = resolve_settings(studio(storage={"size": "20Gi"}), template(), workspace(defaults={"storageClassName": "new"}))
+    pvc = C.build_pvc(REF, with_class, "Retain", observed)
     assert pvc["spec"]["resources"]["requests"]["storage"] == "50Gi"
     assert pvc["spec"]["storageClassName"] == "old"
     grown = C.build_pvc(REF, settings(storage={"size": "60Gi"}), "Retain", observed)
     assert grown["spec"]["resources"]["requests"]["storage"] == "60Gi"
+
+
+def test_default_storage_class_filled_in_by_the_cluster_is_no_change():
+    created = C.build_pvc(REF, settings(), "Retain", None)
+    assert "storageClassName" not in created["spec"]
+    observed = {**created, "spec": {**created["spec"], "storageClassName": "standard"}}
+    assert C.build_pvc(REF, settings(), "Retain", observed) == created
 
 
 def test_access_role_is_limited_to_this_studio():

@@ -52,12 +52,15 @@ def _metadata(ref: StudioRef, name: str, component: str, owned: bool = True) -> 
 def build_pvc(ref: StudioRef, settings: StudioSettings, reclaim: str, observed: dict[str, Any] | None) -> dict[str, Any]:
     """The home volume. Under Retain it has no owner reference, so deleting the studio keeps it.
 
-    An existing claim keeps its storage class (immutable) and never shrinks.
+    An existing claim keeps its storage class (immutable) and never shrinks. With no class
+    configured the claim gets the cluster's default, which the operator leaves alone: naming
+    it afterwards would change the spec hash and re-apply every claim once for nothing.
     """
     size = settings.storage_size
     storage_class = settings.storage_class
     if observed:
-        storage_class = observed["spec"].get("storageClassName")
+        if storage_class:
+            storage_class = observed["spec"].get("storageClassName")
         size = larger_quantity(size, observed["spec"]["resources"]["requests"]["storage"])
     meta = _metadata(ref, ref.claim_name, "home-volume", owned=reclaim == "Delete")
     if ref.owner:
