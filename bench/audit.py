@@ -8,7 +8,7 @@ import pathlib
 from collections import Counter
 from collections.abc import Sequence
 
-from .stats import audit_writes
+from .stats import audit_writes, milestones
 
 
 class AuditLog:
@@ -41,3 +41,7 @@ class AuditLog:
     def writes(self, user_agents: Sequence[str], start: str, end: str, namespaces: str = "") -> Counter:
         with self.path.open(errors="replace") as f:
             return audit_writes(f, user_agents, start, end, namespaces)
+
+    def milestones(self, namespaces: str, user_agents: Sequence[str], start: str, end: str) -> dict:
+        with self.path.open(errors="replace") as f:
+            return milestones(f, namespaces, user_agents, start, end)

@@ -15,8 +15,6 @@ import asyncio
 import sys
 from typing import Any
 
-import httpx
-
 from studio_operator import labels as L
 from studio_operator.api import CodeStudio, CodeStudioTemplate
 from studio_operator.studios import children as C
@@ -28,18 +26,18 @@ from .workload import API, STUDIOS, rfc3339_now
 USER_AGENT = "studio-bench-baseline"
 
 
-async def send(client: httpx.AsyncClient, method: str, path: str, body: Any, content_type: str = "application/json") -> None:
+async def send(client: K.Session, method: str, path: str, body: Any, content_type: str = "application/json") -> None:
     try:
         await K.request(client, method, path, body, content_type=content_type)
     except K.ApiError as exc:
         if not (exc.status == 409 and method == "POST"):
             print(f"baseline: {method} {path}: {exc}", file=sys.stderr)
-    except httpx.TransportError as exc:
+    except K.TransportError as exc:
         print(f"baseline: {method} {path}: {exc!r}", file=sys.stderr)
 
 
 class Baseline:
-    def __init__(self, client: httpx.AsyncClient, prefix: str):
+    def __init__(self, client: K.Session, prefix: str):
         self.client = client
         self.prefix = prefix
         self.started: set[tuple[str, str]] = set()

@@ -74,7 +74,8 @@ def table(r: dict[str, Any]) -> str:
     row("CPU during creation (s)", lambda x: x.get("cpu_s"))
     row("peak RSS (MiB)", lambda x: x.get("peak_rss_mb"))
     width = [max(len(str(cells[i])) for cells in rows) for i in range(3)]
-    lines = [f"Studio Operator benchmark: {p['studios']} studios in {p['namespaces']} namespaces, "
+    pace = f"created {p['rate']}/s" if p.get("rate") else "created all at once"
+    lines = [f"Studio Operator benchmark: {p['studios']} studios ({pace}) in {p['namespaces']} namespaces, "
              f"{p['nodes']} kwok nodes, {r.get('machine', {}).get('cpus')} CPUs "
              f"(load before {r.get('machine', {}).get('loadavg_before')})"]
     lines += ["  ".join(str(c).ljust(width[i]) if i == 0 else str(c).rjust(width[i]) for i, c in enumerate(cells))
@@ -86,6 +87,11 @@ def table(r: dict[str, Any]) -> str:
             lat = s.get("latency", {})
             lines.append(f"  {step:8} {_s(lat.get('p50'))} / {_s(lat.get('p95'))} / {_s(lat.get('p99'))}   "
                          f"{_s(s.get('writes', {}).get('per_studio'))}  {_verbs(s)}")
+    if op.get("milestones"):
+        lines.append("seconds after creation (p50 / p95), operator | baseline:")
+        for stage, m in op["milestones"].items():
+            b = base.get("milestones", {}).get(stage, {})
+            lines.append(f"  {stage:16} {_s(m['p50'])} / {_s(m['p95'])}  |  {_s(b.get('p50'))} / {_s(b.get('p95'))}")
     for name, x in (("operator", op), ("baseline", base)):
         if x:
             lines.append(f"{name} writes per start: {_verbs(x)}")
@@ -102,7 +108,7 @@ def _verbs(x: dict[str, Any]) -> str:
 
 def _commit() -> str | None:
     try:
-        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], text=True,
+        return subprocess.check_output(["git", "describe", "--always", "--dirty", "--abbrev=7"], text=True,
                                        stderr=subprocess.DEVNULL).strip()
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -123,11 +129,12 @@ def publish(r: dict[str, Any], out: pathlib.Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     h = headline(r)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    latest = {**h, "time": stamp, "commit": _commit(), **_without_samples(r)}
+    latest = {**h, "time": stamp, "commit": _commit(), "label": r.get("label"), **_without_samples(r)}
     (out / "latest.json").write_text(json.dumps(latest, indent=1) + "\n")
     history_path = out / "history.json"
     history = json.loads(history_path.read_text()) if history_path.exists() else []
-    history.append({"time": stamp, "commit": latest["commit"], "loadavg_before": r.get("machine", {}).get("loadavg_before"), **h})
+    history.append({"time": stamp, "commit": latest["commit"], "label": r.get("label"),
+                    "rate": r["params"].get("rate"), "loadavg_before": r.get("machine", {}).get("loadavg_before"), **h})
     history = history[-HISTORY_LIMIT:]
     history_path.write_text(json.dumps(history, indent=1) + "\n")
     plot(r, history, out / "latest.png")

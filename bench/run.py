@@ -9,7 +9,8 @@ bench/results/latest.json, a history of runs and a plot; removes the cluster at 
 
 Environment: STUDIOS (default 1000), BENCH_NAMESPACES (default STUDIOS/100, at least 2),
 BENCH_SAMPLE (studios stopped/started/restarted, default 100), BENCH_TIMEOUT (seconds per
-phase, default 120 + STUDIOS/10), BENCH_OPERATOR_ENV (extra KEY=VALUE,... for the operator),
+phase, default 120 + STUDIOS/10), BENCH_RATE (studios created per second; default 0: all at
+once, 32 requests in flight), BENCH_LABEL (a note kept in the history), BENCH_OPERATOR_ENV (extra KEY=VALUE,... for the operator),
 BENCH_PROFILE=1 (record the operator with py-spy into .work/bench/profile.txt; summarise it with
 `python -m bench.profile`), BENCH_BASELINE=0 (skip the baseline), BENCH_KEEP_CLUSTER=1 (leave
 the cluster up).
@@ -63,6 +64,7 @@ class Params:
     sample: int
     nodes: int
     timeout: float
+    rate: float  # studios created per second; 0: all at once
 
     @classmethod
     def from_env(cls) -> Params:
@@ -73,13 +75,12 @@ class Params:
             sample=min(studios, int(os.environ.get("BENCH_SAMPLE", "100"))),
             nodes=max(2, math.ceil(studios / 500)),
             timeout=float(os.environ.get("BENCH_TIMEOUT", 120 + studios / 10)),
+            rate=float(os.environ.get("BENCH_RATE", "0")),
         )
 
 
 async def api_requests(client) -> dict:
-    resp = await client.get("/metrics")
-    resp.raise_for_status()
-    return parse_counters(resp.text, "apiserver_request_total")
+    return parse_counters(await K.text(client, "/metrics"), "apiserver_request_total")
 
 
 def per_studio(counts: dict, n: int) -> dict[str, float]:
@@ -94,13 +95,13 @@ def writes_table(writes, n: int) -> dict[str, Any]:
 
 
 async def creation(client, watch: StudioWatch, audit: AuditLog, agents: tuple[str, ...], keys: list[Key],
-                   timeout: float) -> dict[str, Any]:
+                   timeout: float, rate: float) -> dict[str, Any]:
     """Creates the studios and times them to Running; counts the API traffic it took."""
     before = await api_requests(client)
     start = utc_stamp()
     phase = watch.phase(keys, state_is("Running"))
     t0 = time.monotonic()
-    created = await create_studios(client, keys)
+    created = await create_studios(client, keys, rate)
     create_s = time.monotonic() - t0
     complete = await phase.wait(max(1.0, timeout - create_s))
     last = max(phase.at.values(), default=time.monotonic())
@@ -120,6 +121,7 @@ async def creation(client, watch: StudioWatch, audit: AuditLog, agents: tuple[st
         "latency": summary(lat),
         "latencies": sorted(round(x, 3) for x in lat),
         "writes": writes_table(audit.writes(agents, start, end), n),
+        "milestones": audit.milestones(keys[0][0].rstrip("0123456789"), agents, start, end),
         "cluster_requests_per_studio": per_studio(
             {verb: c for (verb,), c in sum_by(delta, "verb").items()}, n),
         "cluster_writes_per_studio": round(
@@ -197,7 +199,7 @@ async def bench(p: Params, kubeconfig: str) -> dict[str, Any]:
             await asyncio.wait_for(watch.ready.wait(), 120)
             cpu0 = procs.cpu_seconds(operator.pid)
             print(f"bench: operator: creating {p.studios} studios in {p.namespaces} namespaces", file=sys.stderr)
-            results["operator"] = await creation(client, watch, audit, OPERATOR_AGENTS, op_keys, p.timeout)
+            results["operator"] = await creation(client, watch, audit, OPERATOR_AGENTS, op_keys, p.timeout, p.rate)
             results["operator"]["cpu_s"] = round(procs.cpu_seconds(operator.pid) - cpu0, 1)
             results["operator"]["rss_mb"] = round(procs.memory_mb(operator.pid), 1)
             print(f"bench: operator: {results['operator']['running']} Running; lifecycle of a sample", file=sys.stderr)
@@ -229,7 +231,7 @@ async def bench(p: Params, kubeconfig: str) -> dict[str, Any]:
             await asyncio.wait_for(watch.ready.wait(), 120)
             cpu0 = procs.cpu_seconds(baseline.pid)
             print(f"bench: baseline: creating {p.studios} studios", file=sys.stderr)
-            results["baseline"] = await creation(client, watch, audit, (BASELINE_AGENT,), base_keys, p.timeout)
+            results["baseline"] = await creation(client, watch, audit, (BASELINE_AGENT,), base_keys, p.timeout, p.rate)
             results["baseline"]["cpu_s"] = round(procs.cpu_seconds(baseline.pid) - cpu0, 1)
             results["baseline"]["peak_rss_mb"] = round(procs.memory_mb(baseline.pid), 1)
             await watch.stop()
@@ -256,6 +258,7 @@ def main() -> None:
     results["machine"] = {"cpus": os.cpu_count(), "loadavg_before": [round(x, 2) for x in load_before],
                           "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
     results["bench_s"] = round(time.monotonic() - started, 1)
+    results["label"] = os.environ.get("BENCH_LABEL")
     report.publish(results, RESULTS)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
@@ -87,3 +88,67 @@ def audit_writes(lines: Iterable[str], user_agents: Sequence[str], start: str, e
         resource = ref.get("resource", "?") + (f"/{ref['subresource']}" if ref.get("subresource") else "")
         out[(e["verb"], resource)] += 1
     return out
+
+
+# Milestones of a studio's start in the audit log: (name, verb, resource, agent prefix or None
+# for the controller under test, first or last occurrence).
+MILESTONES = (
+    ("volume requested", ("create", "patch"), "persistentvolumeclaims", None, "first"),
+    ("volume bound", ("update", "patch"), "persistentvolumeclaims/status", "kube-controller-manager", "first"),
+    ("pod created", ("create",), "pods", None, "first"),
+    ("pod scheduled", ("create",), "pods/binding", "kube-scheduler", "first"),
+    ("pod running", ("patch", "update"), "pods/status", "kwok", "first"),
+    ("status written", ("patch", "update"), "codestudios/status", None, "last"),
+)
+
+
+def _seconds(stamp: str) -> float:
+    return datetime.datetime.fromisoformat(stamp).timestamp()
+
+
+def milestones(lines: Iterable[str], namespaces: str, controller_agents: Sequence[str], start: str, end: str
+               ) -> dict[str, dict]:
+    """When, after its creation, each studio passed each milestone: p50/p95 seconds per milestone.
+
+    From audit-log entries received in [start, end) in namespaces starting with `namespaces`.
+    Shows where a start's time goes: the controller's own steps (volume requested, pod created,
+    status written) against the cluster's (binding the volume, scheduling, running the pod).
+    """
+    created: dict[tuple[str, str], float] = {}
+    seen: dict[tuple[str, str], dict[str, float]] = {}
+    for line in lines:
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        ref = e.get("objectRef") or {}
+        ns = ref.get("namespace", "")
+        if (e.get("stage") != "ResponseComplete" or not ns.startswith(namespaces)
+                or e.get("responseStatus", {}).get("code", 200) >= 400
+                or not start <= e.get("requestReceivedTimestamp", "") < end):
+            continue
+        resource = ref.get("resource", "") + (f"/{ref['subresource']}" if ref.get("subresource") else "")
+        name = ref.get("name", "")
+        t = _seconds(e["requestReceivedTimestamp"])
+        if resource == "codestudios" and e["verb"] == "create":
+            created.setdefault((ns, name), t)
+            continue
+        agent = e.get("userAgent", "")
+        for stage, verbs, res, who, which in MILESTONES:
+            if resource != res or e["verb"] not in verbs:
+                continue
+            if not agent.startswith(tuple(controller_agents) if who is None else who):
+                continue
+            key = (ns, name.removesuffix("-home") if res.startswith("persistentvolumeclaims") else name)
+            stages = seen.setdefault(key, {})
+            if which == "last" or stage not in stages:
+                stages[stage] = t
+    out = {}
+    for stage, *_ in MILESTONES:
+        offsets = [seen[k][stage] - t0 for k, t0 in created.items() if stage in seen.get(k, {})]
+        out[stage] = {"n": len(offsets), "p50": _r(percentile(offsets, 50)), "p95": _r(percentile(offsets, 95))}
+    return out
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 2)

@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from . import client as K
 
 API = "studio.dev/v1alpha1"
@@ -59,7 +57,7 @@ def studio_manifest(namespace: str, name: str, owner: str) -> dict[str, Any]:
     }
 
 
-async def ensure(client: httpx.AsyncClient, path: str, manifest: dict[str, Any]) -> None:
+async def ensure(client: K.Session, path: str, manifest: dict[str, Any]) -> None:
     try:
         await K.request(client, "POST", path, manifest)
     except K.ApiError as exc:
@@ -67,7 +65,7 @@ async def ensure(client: httpx.AsyncClient, path: str, manifest: dict[str, Any])
             raise
 
 
-async def create_namespaces(client: httpx.AsyncClient, names: list[str]) -> None:
+async def create_namespaces(client: K.Session, names: list[str]) -> None:
     await asyncio.gather(*(ensure(client, "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                                  "metadata": {"name": n}}) for n in names))
     # Admission refuses pods in a namespace whose default ServiceAccount is not there yet.
@@ -80,29 +78,30 @@ async def create_namespaces(client: httpx.AsyncClient, names: list[str]) -> None
                 await asyncio.sleep(0.2)
 
 
-async def create_studios(client: httpx.AsyncClient, keys: list[Key]) -> dict[Key, float]:
-    """Creates the studios, CREATE_CONCURRENCY at a time; returns when each creation returned."""
+async def create_studios(client: K.Session, keys: list[Key], rate: float = 0) -> dict[Key, float]:
+    """Creates the studios, CREATE_CONCURRENCY at a time, or `rate` per second when given;
+    returns when each creation returned."""
     created: dict[Key, float] = {}
     gate = asyncio.Semaphore(CREATE_CONCURRENCY)
+    start = time.monotonic()
 
     async def one(i: int, ns: str, name: str) -> None:
+        if rate:
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
         async with gate:
             body = studio_manifest(ns, name, owner=f"user-{i % 100}")
-            for attempt in range(10):
-                try:
-                    await K.request(client, "POST", f"/apis/{API}/namespaces/{ns}/codestudios", body)
-                    break
-                except (K.ApiError, httpx.TransportError) as exc:
-                    if isinstance(exc, K.ApiError) and exc.status == 409:
-                        break
-                    await asyncio.sleep(0.2 * (attempt + 1))
+            try:
+                await K.request(client, "POST", f"/apis/{API}/namespaces/{ns}/codestudios", body)
+            except K.ApiError as exc:
+                if exc.status != 409:
+                    raise
             created[(ns, name)] = time.monotonic()
 
     await asyncio.gather(*(one(i, ns, name) for i, (ns, name) in enumerate(keys)))
     return created
 
 
-async def patch_specs(client: httpx.AsyncClient, keys: list[Key], spec: dict[str, Any]) -> dict[Key, float]:
+async def patch_specs(client: K.Session, keys: list[Key], spec: dict[str, Any]) -> dict[Key, float]:
     done: dict[Key, float] = {}
     gate = asyncio.Semaphore(CREATE_CONCURRENCY)
 
@@ -145,7 +144,7 @@ class Phase:
 class StudioWatch:
     """One watch on every CodeStudio; feeds phases and keeps the latest object of each."""
 
-    def __init__(self, client: httpx.AsyncClient, prefix: str):
+    def __init__(self, client: K.Session, prefix: str):
         self.client = client
         self.prefix = prefix
         self.latest: dict[Key, dict[str, Any]] = {}

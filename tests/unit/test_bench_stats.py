@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bench.stats import audit_writes, counter_delta, parse_counters, percentile, sum_by, summary
+from bench.stats import audit_writes, counter_delta, milestones, parse_counters, percentile, sum_by, summary
 
 METRICS = """\
 # HELP apiserver_request_total [STABLE] Counter of apiserver requests
@@ -75,3 +75,36 @@ def test_audit_writes_filters_by_agent_window_and_namespace():
     ]
     got = audit_writes(lines, ["studio-operator"], "2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:05.000000Z", "ns-")
     assert got == {("patch", "codestudios/status"): 1, ("create", "pods"): 1}
+
+
+def _at(verb, resource, name, agent, at, subresource=None, code=200):
+    ref = {"resource": resource, "namespace": "b-0", "name": name}
+    if subresource:
+        ref["subresource"] = subresource
+    return json.dumps({"stage": "ResponseComplete", "verb": verb, "userAgent": agent, "objectRef": ref,
+                       "requestReceivedTimestamp": f"2026-01-01T00:00:{at:09.6f}Z", "responseStatus": {"code": code}})
+
+
+def test_milestones_are_seconds_after_each_studios_creation():
+    op, kcm, sched, kwok = "studio-operator/0.1.0", "kube-controller-manager/v1.36.3", "kube-scheduler/v1.36.3", "kwok-controller/v0.8.0"
+    lines = [
+        _at("create", "codestudios", "a", "studio-bench", 1.0),
+        _at("patch", "persistentvolumeclaims", "a-home", op, 1.5),
+        _at("patch", "persistentvolumeclaims", "a-home", op, 9.0),  # a later re-apply is not the request
+        _at("update", "persistentvolumeclaims", "a-home", kcm, 2.5, subresource="status"),
+        _at("create", "pods", "a", op, 2.0),
+        _at("create", "pods", "a", op, 2.2, code=409),  # refused: not a milestone
+        _at("create", "pods", "a", sched, 3.0, subresource="binding"),
+        _at("patch", "pods", "a", kwok, 4.0, subresource="status"),
+        _at("patch", "codestudios", "a", op, 2.1, subresource="status"),
+        _at("patch", "codestudios", "a", op, 4.5, subresource="status"),  # the last status write counts
+        _at("patch", "codestudios", "a", op, 30.0, subresource="status"),  # after the window
+        _at("create", "codestudios", "b", "studio-bench", 2.0),
+    ]
+    got = milestones(lines, "b-", ["studio-operator"], "2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:20.000000Z")
+    assert got["volume requested"] == {"n": 1, "p50": 0.5, "p95": 0.5}
+    assert got["volume bound"]["p50"] == 1.5
+    assert got["pod created"]["p50"] == 1.0
+    assert got["pod scheduled"]["p50"] == 2.0
+    assert got["pod running"]["p50"] == 3.0
+    assert got["status written"]["p50"] == 3.5
