@@ -249,9 +249,8 @@ def main() -> None:
     started = time.monotonic()
     load_before = os.getloadavg()
     print(f"bench: starting the bench cluster ({p.nodes} kwok nodes)", file=sys.stderr)
-    kubeconfig = cluster.up(p.nodes)
     try:
-        results = asyncio.run(bench(p, kubeconfig))
+        results = asyncio.run(bench(p, cluster.up(p.nodes)))
     finally:
         if os.environ.get("BENCH_KEEP_CLUSTER") != "1":
             cluster.down()
