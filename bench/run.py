@@ -9,7 +9,7 @@ bench/results/latest.json, a history of runs and a plot; removes the cluster at 
 
 Environment: STUDIOS (default 1000), BENCH_NAMESPACES (default STUDIOS/100, at least 2),
 BENCH_SAMPLE (studios stopped/started/restarted, default 100), BENCH_TIMEOUT (seconds per
-phase, default 120 + STUDIOS/10), BENCH_RATE (studios created per second; default 0: all at
+phase, default 120 + 0.3 * STUDIOS), BENCH_RATE (studios created per second; default 0: all at
 once, 32 requests in flight), BENCH_LABEL (a note kept in the history), BENCH_OPERATOR_ENV (extra KEY=VALUE,... for the operator),
 BENCH_PROFILE=1 (record the operator with py-spy into .work/bench/profile.txt; summarise it with
 `python -m bench.profile`), BENCH_BASELINE=0 (skip the baseline), BENCH_KEEP_CLUSTER=1 (leave
@@ -74,7 +74,7 @@ class Params:
             namespaces=int(os.environ.get("BENCH_NAMESPACES", max(2, math.ceil(studios / 100)))),
             sample=min(studios, int(os.environ.get("BENCH_SAMPLE", "100"))),
             nodes=max(2, math.ceil(studios / 500)),
-            timeout=float(os.environ.get("BENCH_TIMEOUT", 120 + studios / 10)),
+            timeout=float(os.environ.get("BENCH_TIMEOUT", 120 + studios * 0.3)),
             rate=float(os.environ.get("BENCH_RATE", "0")),
         )
 
