@@ -146,3 +146,14 @@ def test_max_running_quota_blocks_a_new_start():
     assert p.status["state"] == "Failed"
     assert "maxRunningCodeStudios=2" in p.status["message"]
     assert kinds(p, Create) == []
+
+
+def test_pod_waiting_for_its_volume_to_bind_is_starting_not_failed():
+    waiting = pod_status("Pending", ready=False, conditions=[{
+        "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "lastTransitionTime": "2025-12-31T23:50:00Z",
+        "message": "0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims."}])
+    s = studio()
+    provisioning = plan(s, pod=pod(waiting, spec_hash=current_hash(s)), pvc=pvc(phase="Pending"))
+    assert (provisioning.status["state"], provisioning.status["message"]) == ("Starting", "waiting for claim s-home to bind")
+    bound = plan(s, pod=pod(waiting, spec_hash=current_hash(s)), pvc=pvc())
+    assert bound.status["state"] == "Failed" and "Unschedulable for 600s" in bound.status["message"]
