@@ -2,7 +2,9 @@
 
 Handlers here only observe and enqueue; the reconcilers (studios/, ...) decide what to do from
 the cached state. Nothing here writes to the API, so kopf stores no progress annotations and
-adds no finalizers to users' objects.
+adds no finalizers to users' objects. Index and event handlers are coroutines although they
+never await: kopf runs plain functions in a thread pool, a thread hop for every handler of
+every watch event.
 """
 
 from __future__ import annotations
@@ -77,54 +79,54 @@ def queue_depth(memo: kopf.Memo, **_: Any) -> int:
 
 
 @kopf.index(GROUP, VERSION, "codestudios")
-def studios(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict:
+async def studios(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict:
     return {(namespace, name): _strip(body, "spec", "status")}
 
 
 @kopf.index(GROUP, VERSION, "codestudios")
-def studios_by_template(spec: kopf.Spec, namespace: str, name: str, **_: Any) -> dict:
+async def studios_by_template(spec: kopf.Spec, namespace: str, name: str, **_: Any) -> dict:
     return {spec.get("template"): (namespace, name)}
 
 
 @kopf.index(GROUP, VERSION, "codestudiotemplates")
-def templates(body: kopf.Body, name: str, **_: Any) -> dict:
+async def templates(body: kopf.Body, name: str, **_: Any) -> dict:
     return {name: _strip(body, "spec", "status")}
 
 
 @kopf.index(GROUP, VERSION, "workspaces")
-def workspaces(body: kopf.Body, name: str, **_: Any) -> dict:
+async def workspaces(body: kopf.Body, name: str, **_: Any) -> dict:
     return {name: _strip(body, "spec", "status")}
 
 
 @kopf.index(GROUP, VERSION, "workspaces")
-def workspaces_by_namespace(body: kopf.Body, spec: kopf.Spec, name: str, **_: Any) -> dict:
+async def workspaces_by_namespace(body: kopf.Body, spec: kopf.Spec, name: str, **_: Any) -> dict:
     return {spec.get("namespace") or name: _strip(body, "spec", "status")}
 
 
 @kopf.index("pods", labels=CHILD)
-def studio_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
+async def studio_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
     pod = _strip(body, "status")
     pod["spec"] = {"containers": [{"image": c.get("image")} for c in body["spec"].get("containers", [])]}
     return {(namespace, labels[L.STUDIO]): pod}
 
 
 @kopf.index("persistentvolumeclaims", labels=CHILD)
-def studio_pvcs(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
+async def studio_pvcs(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
     return {(namespace, labels[L.STUDIO]): _strip(body, "spec", "status")}
 
 
 @kopf.index("services", labels=CHILD)
-def studio_services(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
+async def studio_services(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
     return {(namespace, labels[L.STUDIO]): _strip(body)}
 
 
 @kopf.index("roles.rbac.authorization.k8s.io", labels=CHILD)
-def studio_roles(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
+async def studio_roles(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
     return {(namespace, labels[L.STUDIO]): _strip(body)}
 
 
 @kopf.index("rolebindings.rbac.authorization.k8s.io", labels=CHILD)
-def studio_rolebindings(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
+async def studio_rolebindings(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
     return {(namespace, labels[L.STUDIO]): _strip(body)}
 
 
@@ -132,7 +134,7 @@ def studio_rolebindings(body: kopf.Body, namespace: str, labels: kopf.Labels, **
 
 
 @kopf.on.event(GROUP, VERSION, "codestudios")
-def studio_changed(namespace: str, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+async def studio_changed(namespace: str, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
     memo.controller.cache.bind(kwargs)
     memo.controller.enqueue("studio", namespace, name)
 
@@ -142,13 +144,13 @@ def studio_changed(namespace: str, name: str, memo: kopf.Memo, **kwargs: Any) ->
 @kopf.on.event("services", labels=CHILD)
 @kopf.on.event("roles.rbac.authorization.k8s.io", labels=CHILD)
 @kopf.on.event("rolebindings.rbac.authorization.k8s.io", labels=CHILD)
-def child_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+async def child_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
     memo.controller.cache.bind(kwargs)
     memo.controller.enqueue("studio", namespace, labels[L.STUDIO])
 
 
 @kopf.on.event(GROUP, VERSION, "codestudiotemplates")
-def template_changed(name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+async def template_changed(name: str, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     for namespace, studio in ctrl.cache.all("studios_by_template", name):
@@ -156,7 +158,7 @@ def template_changed(name: str, memo: kopf.Memo, **kwargs: Any) -> None:
 
 
 @kopf.on.event(GROUP, VERSION, "workspaces")
-def workspace_changed(spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+async def workspace_changed(spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     namespace = spec.get("namespace") or name
