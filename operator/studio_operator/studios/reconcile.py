@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -57,10 +58,22 @@ async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float
         obs.pvc = await ctrl.kube.get("v1", "PersistentVolumeClaim", namespace, obs.studio.status.volume.claim_name)
     at = now()
     plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
-    for action in plan.actions:
-        await execute(ctrl, namespace, action)
+    await execute_all(ctrl, namespace, plan.actions)
     await write_status(ctrl, obs.studio, plan.status, at)
     return plan.recheck_after
+
+
+async def execute_all(ctrl: Controller, namespace: str | None, actions: list[Apply | Create | Delete]) -> None:
+    """Applies at once (each is a separate object), then creates and deletes in plan order: the
+    volume is applied before the pod that mounts it is created."""
+    applies = [a for a in actions if isinstance(a, Apply)]
+    results = await asyncio.gather(*(execute(ctrl, namespace, a) for a in applies), return_exceptions=True)
+    for failure in results:
+        if isinstance(failure, BaseException):
+            raise failure
+    for action in actions:
+        if not isinstance(action, Apply):
+            await execute(ctrl, namespace, action)
 
 
 async def execute(ctrl: Controller, namespace: str | None, action: Apply | Create | Delete) -> None:
