@@ -20,3 +20,6 @@ class Config:
     workers: int = dataclasses.field(default_factory=lambda: int(_env("WORKERS", "16")))
     # Every object is looked at again this often even when no event says so (seconds).
     resync_period: float = dataclasses.field(default_factory=lambda: float(_env("RESYNC_PERIOD", "300")))
+    # A studio's transient state (Starting, Stopping) while its pod comes and goes is written only
+    # once it lasted this long (seconds): a start that settles sooner costs one status write.
+    progress_hold: float = dataclasses.field(default_factory=lambda: float(_env("PROGRESS_HOLD", "2")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WARNING_STATES = {"Failed"}
+SETTLED_STATES = {"Running", "Stopped", "Failed"}
+
+# Studios whose transient status is being held back -> when that state began.
+_progress: dict[tuple[str, str], datetime.datetime] = {}
 
 
 def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
@@ -52,6 +57,7 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
 async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float | None:
     obs = observe(ctrl, namespace, name)
     if obs is None:
+        _progress.pop((namespace, name), None)
         return None  # deleted: owner references take the children, Retain keeps the volume
     if obs.pvc is None and obs.studio.status.volume and obs.studio.status.volume.claim_name:
         # The cache may lag our own create; only a live read may declare a volume lost.
@@ -59,8 +65,10 @@ async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float
     at = now()
     plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
     await execute_all(ctrl, namespace, plan.actions)
-    await write_status(ctrl, obs.studio, plan.status, at)
-    return plan.recheck_after
+    # The pod is on its way (created, starting, stopping): its next event will likely settle it.
+    progressing = obs.pod is not None or any(isinstance(a, (Create, Delete)) for a in plan.actions)
+    held = await write_status(ctrl, obs.studio, plan.status, at, progressing)
+    return min(filter(None, (plan.recheck_after, held)), default=None)
 
 
 async def execute_all(ctrl: Controller, namespace: str | None, actions: list[Apply | Create | Delete]) -> None:
@@ -85,27 +93,43 @@ async def execute(ctrl: Controller, namespace: str | None, action: Apply | Creat
         await ctrl.kube.delete(action.api_version, action.kind, namespace, action.name, action.uid)
 
 
-async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, Any], at) -> None:
-    """Writes the status when it differs from the stored one; posts an Event on state changes."""
+async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, Any], at: datetime.datetime,
+                       progressing: bool = False) -> float | None:
+    """Writes the status when it differs from the stored one; posts an Event when the studio
+    settles in a new state (Running, Stopped, Failed).
+
+    A transient state (Starting, Stopping) of a progressing pod is held back until it lasted
+    `progress_hold` seconds, so a start, stop or restart that settles sooner writes once, not once
+    per step of the pod and volume; returns the seconds until a held write is due.
+    """
+    meta = studio.metadata
+    key = (meta.namespace, meta.name)
     current = studio.status.to_dict()
     desired = dict(desired)
-    desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"], studio.metadata.generation, at)
+    settled = desired["state"] in SETTLED_STATES
+    since = at if settled or not progressing else _progress.setdefault(key, at)
+    desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"], meta.generation, since)
     previous_state = current.get("state")
-    desired["lastStateChange"] = rfc3339(at) if desired["state"] != previous_state else current.get("lastStateChange", rfc3339(at))
+    desired["lastStateChange"] = rfc3339(since) if desired["state"] != previous_state else current.get("lastStateChange", rfc3339(at))
     desired = {k: v for k, v in desired.items() if v is not None}
     patch = {k: v for k, v in desired.items() if current.get(k) != v}
     patch.update({k: None for k in current if k not in desired and k != "lastActivity"})
+    if patch and not settled and progressing:
+        wait = ctrl.config.progress_hold - (at - since).total_seconds()
+        if wait > 0:
+            return wait
+    _progress.pop(key, None)
     if not patch:
-        return
-    meta = studio.metadata
+        return None
     stored = await ctrl.kube.patch_status(API_VERSION, "CodeStudio", meta.namespace, meta.name, patch)
     if stored:
-        ctrl.cache.wrote("studios", (meta.namespace, meta.name), stored)
-    if desired["state"] != previous_state:
-        ctrl.event(
-            {"apiVersion": API_VERSION, "kind": "CodeStudio",
-             "metadata": {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid}},
-            "Warning" if desired["state"] in WARNING_STATES else "Normal",
-            desired["state"],
-            desired.get("message") or f"the studio is {desired['state']}",
-        )
+        ctrl.cache.wrote("studios", key, stored)
+    involved = {"apiVersion": API_VERSION, "kind": "CodeStudio",
+                "metadata": {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid}}
+    if settled and desired["state"] != previous_state:
+        ctrl.event(involved, "Warning" if desired["state"] in WARNING_STATES else "Normal", desired["state"],
+                   desired.get("message") or f"the studio is {desired['state']}")
+    elif desired["state"] == "Running" and "restartedAt" in patch and desired.get("restartedAt"):
+        # A restart quicker than progress_hold never showed a state change: say it happened.
+        ctrl.event(involved, "Normal", "Restarted", f"restarted as requested at {desired['restartedAt']}")
+    return None

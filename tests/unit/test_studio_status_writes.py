@@ -1,0 +1,86 @@
+"""When the studio reconcile writes status and posts Events: settled states at once, a
+progressing pod's transient states only once they lasted `progress_hold`."""
+
+import dataclasses
+import datetime
+
+import pytest
+
+from studio_operator.config import Config
+from studio_operator.studios.reconcile import write_status
+from tests.unit.studio_fixtures import studio
+
+T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+@dataclasses.dataclass
+class FakeKube:
+    patches: list = dataclasses.field(default_factory=list)
+
+    async def patch_status(self, api_version, kind, namespace, name, patch):
+        self.patches.append(patch)
+        return None
+
+
+@dataclasses.dataclass
+class FakeController:
+    kube: FakeKube = dataclasses.field(default_factory=FakeKube)
+    config: Config = dataclasses.field(default_factory=lambda: Config(progress_hold=2.0))
+    events: list = dataclasses.field(default_factory=list)
+
+    def event(self, involved, type_, reason, message):
+        self.events.append(reason)
+
+
+def status(state: str, **extra) -> dict:
+    return {"state": state, "message": f"{state.lower()}", "conditions": [], **extra}
+
+
+def at(seconds: float) -> datetime.datetime:
+    return T0 + datetime.timedelta(seconds=seconds)
+
+
+@pytest.mark.asyncio
+async def test_a_start_that_settles_within_the_hold_writes_once():
+    ctrl, s = FakeController(), studio(name="quick", state="Running", status=status("Stopped"))
+    assert await write_status(ctrl, s, status("Starting"), at(0), progressing=True) == pytest.approx(2.0)
+    assert await write_status(ctrl, s, status("Starting", pod="quick"), at(0.5), progressing=True) == pytest.approx(1.5)
+    assert await write_status(ctrl, s, status("Running", pod="quick"), at(1.0), progressing=True) is None
+    assert [p["state"] for p in ctrl.kube.patches] == ["Running"]
+    assert ctrl.events == ["Running"]
+
+
+@pytest.mark.asyncio
+async def test_a_slow_start_shows_starting_from_when_it_began():
+    ctrl, s = FakeController(), studio(name="slow", status=status("Stopped"))
+    await write_status(ctrl, s, status("Starting"), at(0), progressing=True)
+    assert await write_status(ctrl, s, status("Starting"), at(2.5), progressing=True) is None
+    assert ctrl.kube.patches[0]["state"] == "Starting"
+    assert ctrl.kube.patches[0]["lastStateChange"] == "2026-01-01T00:00:00Z"
+    assert ctrl.events == []  # transient states post no Event
+
+
+@pytest.mark.asyncio
+async def test_failures_and_blocked_starts_are_written_at_once():
+    ctrl = FakeController()
+    await write_status(ctrl, studio(name="bad", status=status("Starting")), status("Failed"), at(0), progressing=True)
+    await write_status(ctrl, studio(name="blocked"), status("Starting"), at(0), progressing=False)
+    assert [p["state"] for p in ctrl.kube.patches] == ["Failed", "Starting"]
+    assert ctrl.events == ["Failed"]
+
+
+@pytest.mark.asyncio
+async def test_a_quick_restart_is_one_write_and_a_restarted_event():
+    ctrl, s = FakeController(), studio(name="r", status=status("Running"))
+    assert await write_status(ctrl, s, status("Stopping"), at(0), progressing=True) > 0
+    await write_status(ctrl, s, status("Running", restartedAt="2026-01-01T00:00:00Z"), at(1), progressing=True)
+    [patch] = ctrl.kube.patches
+    assert patch["restartedAt"] == "2026-01-01T00:00:00Z" and "state" not in patch
+    assert ctrl.events == ["Restarted"]
+
+
+@pytest.mark.asyncio
+async def test_no_hold_when_configured_off():
+    ctrl = FakeController(config=Config(progress_hold=0))
+    await write_status(ctrl, studio(name="off", status=status("Stopped")), status("Starting"), at(0), progressing=True)
+    assert [p["state"] for p in ctrl.kube.patches] == ["Starting"]
