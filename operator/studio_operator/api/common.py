@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from kube_custom_resource import schema
+from kube_custom_resource import CustomResource, schema
+from kube_custom_resource.custom_resource import Metadata
 from pydantic import Field
 
 GROUP = "studio.dev"
@@ -109,3 +110,15 @@ class LocalObjectReference(Model):
     """A reference to an object in the same namespace."""
 
     name: str = Field(description="Name of the object.", pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)
+
+
+class ObjectMeta(Metadata):
+    """Object metadata as the operator reads it (kube-custom-resource's, plus generation)."""
+
+    generation: int | None = Field(None, description="Sequence number of the spec.")
+
+
+class Resource(CustomResource, abstract=True):
+    """Base of the three kinds."""
+
+    metadata: ObjectMeta = Field(description="Standard object metadata.")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from kube_custom_resource import CustomResource, Scope
+from kube_custom_resource import Scope
 from pydantic import Field
 
 from .common import (
+    Resource,
     VERSION,
     Conditions,
     Duration,
@@ -51,17 +52,17 @@ class ImageBuild(Model):
     """An image built by the operator from a base image and packages."""
 
     base_image: str = Field(description="Image to build on, e.g. python:3.12-slim.", pattern=IMAGE_REF_PATTERN, max_length=255)
-    apt_packages: list[str] = Field(
+    apt_packages: list[Annotated[str, Field(pattern=APT_PACKAGE_PATTERN, max_length=128)]] = Field(
         default_factory=list,
         description="Debian packages to install with apt-get, optionally pinned with =version.",
         max_length=200,
-        json_schema_extra={"items": {"pattern": APT_PACKAGE_PATTERN, "maxLength": 128}, "x-kubernetes-list-type": "set"},
+        json_schema_extra={"x-kubernetes-list-type": "set"},
     )
-    pip_packages: list[str] = Field(
+    pip_packages: list[Annotated[str, Field(pattern=PIP_PACKAGE_PATTERN, max_length=128)]] = Field(
         default_factory=list,
         description="Python requirements to install with pip, e.g. numpy==2.1.0.",
         max_length=200,
-        json_schema_extra={"items": {"pattern": PIP_PACKAGE_PATTERN, "maxLength": 128}, "x-kubernetes-list-type": "set"},
+        json_schema_extra={"x-kubernetes-list-type": "set"},
     )
     dockerfile: str = Field("", description="Extra Dockerfile instructions appended after the packages.", max_length=16384)
     registry: Registry = Field(description="Where the built image is pushed.")
@@ -107,7 +108,9 @@ class TemplateStorage(Model):
     mount_path: str = Field(
         "/home/studio", description="Where the home volume is mounted.", pattern=r"^/.*", max_length=4096
     )
-    size: StorageSize = Field("10Gi", description="Default size of a studio's home volume.")
+    size: StorageSize | None = Field(
+        None, description="Size of a studio's home volume (else the workspace default, else 10Gi)."
+    )
 
 
 class SecurityDefaults(Model):
@@ -191,7 +194,7 @@ class CodeStudioTemplateStatus(Model):
 
 
 class CodeStudioTemplate(
-    CustomResource,
+    Resource,
     version=VERSION,
     scope=Scope.CLUSTER,
     short_names=["studiotemplate"],

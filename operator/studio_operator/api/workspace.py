@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from kube_custom_resource import CustomResource, Scope
+from kube_custom_resource import Scope
 from pydantic import Field
 
 from .common import (
+    Resource,
     DNS_LABEL_PATTERN,
     OPERATOR_NAMESPACE,
     VERSION,
@@ -163,7 +164,7 @@ class WorkspaceStatus(Model):
 
 
 class Workspace(
-    CustomResource,
+    Resource,
     version=VERSION,
     scope=Scope.CLUSTER,
     short_names=["ws"],
