@@ -1,0 +1,51 @@
+"""What the cluster-scoped collections (workspaces, templates) share: iterate, len, in, get."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+from .errors import NotFound, warn_missing
+from .resources import Kind, Objects
+
+if TYPE_CHECKING:
+    from .connection import Client
+
+
+class Handle(Protocol):
+    def __init__(self, client: Client, obj: dict[str, Any]) -> None: ...
+
+
+H = TypeVar("H", bound=Handle)
+
+
+class Collection(Generic[H]):
+    kind: ClassVar[Kind]
+    handle: ClassVar[type]
+
+    def __init__(self, client: Client):
+        self._client = client
+
+    def _objects(self) -> Objects:
+        return self._client.objects(self.kind)
+
+    def __iter__(self) -> Iterator[H]:
+        return iter([self.handle(self._client, obj) for obj in self._objects().list()])
+
+    def __len__(self) -> int:
+        return len(self._objects().list())
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            self._objects().get(str(name))
+        except NotFound:
+            return False
+        return True
+
+    def get(self, name: str) -> H | None:
+        """The object called name, or None with a NotFoundWarning."""
+        try:
+            return self.handle(self._client, self._objects().get(name))
+        except NotFound:
+            warn_missing(f"{self.kind.name} {name}")
+            return None
