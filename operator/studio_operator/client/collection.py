@@ -42,6 +42,10 @@ class Collection(Generic[H]):
             return False
         return True
 
+    def __getitem__(self, name: str) -> H:
+        """The object called name; NotFound (a LookupError) when there is none."""
+        return self.handle(self._client, self._objects().get(name))
+
     def get(self, name: str) -> H | None:
         """The object called name, or None with a NotFoundWarning."""
         try:

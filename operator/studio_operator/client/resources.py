@@ -27,7 +27,7 @@ class Kind:
         return self.model.__name__
 
     def body(self, name: str, spec: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
-        metadata = {"name": name, **({"namespace": namespace} if self.namespaced else {})}
+        metadata = {"name": name, **({"namespace": namespace} if self.namespaced and namespace else {})}
         return {"apiVersion": f"{GROUP}/{VERSION}", "kind": self.name, "metadata": metadata, "spec": spec}
 
 
@@ -64,8 +64,10 @@ class Objects:
             result = self._call("list", namespace, **kwargs)
         return sorted(result["items"], key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
 
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call("create", body["metadata"].get("namespace"), body, field_manager=FIELD_MANAGER)
+    def create(self, body: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+        """Creates body; dry_run runs validation and admission only, storing nothing."""
+        return self._call("create", body["metadata"].get("namespace"), body, field_manager=FIELD_MANAGER,
+                          dry_run="All" if dry_run else None)
 
     def patch(self, name: str, patch: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
         """A JSON merge patch: the fields given replace the stored ones, lists as a whole."""
