@@ -6,9 +6,13 @@ import contextlib
 import json
 import warnings
 from collections.abc import Iterator
+from typing import TypeVar
 
+import pydantic
 import urllib3
 from kubernetes.client.exceptions import ApiException
+
+M = TypeVar("M", bound=pydantic.BaseModel)
 
 
 class StudioError(Exception):
@@ -94,3 +98,12 @@ class NotFoundWarning(UserWarning):
 def warn_missing(what: str) -> None:
     # stacklevel 3: point at the caller of the SDK's lookup, not at the lookup.
     warnings.warn(f"{what} not found", NotFoundWarning, stacklevel=3)
+
+
+def validated(model: type[M], **fields: object) -> M:
+    """model(**fields), with pydantic's validation error as the SDK's Invalid."""
+    try:
+        return model(**fields)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or model.__name__}: {e['msg']}" for e in exc.errors())
+        raise Invalid(f"invalid {model.__name__}: {problems}") from None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .. import api
 from ..api.workspace import Member, WorkspaceSpec
 from .collection import Collection
-from .errors import NotFound
+from .errors import NotFound, validated
 from .operations import Operation, gone, status_reached
 from .resources import CODE_STUDIOS, WORKSPACES
 from .studios import CodeStudio
@@ -58,7 +58,7 @@ class Workspace:
     def add_user(self, name: str, role: str = "member", kind: str = "User", namespace: str | None = None) -> Member:
         """Makes name a member with role (owner, admin, member, viewer); changes the role of an
         existing member. `namespace` is for ServiceAccount members."""
-        member = Member(name=name, role=role, kind=kind, namespace=namespace)
+        member = validated(Member, name=name, role=role, kind=kind, namespace=namespace)
 
         def put(obj: dict[str, Any]) -> None:
             members = [m for m in obj["spec"].get("members", []) if not _same_member(m, name, kind)]
@@ -121,7 +121,7 @@ class Workspace:
     def create_code_studio(self, name: str, template: str, owner: str | None = None, **spec: Any) -> CodeStudio:
         """Creates a CodeStudio from template; owner defaults (by admission) to the calling user.
         Further spec fields as keyword arguments in snake_case, e.g. state="Stopped"."""
-        fields = api.CodeStudioSpec(template=template, owner=owner, **spec).to_dict()
+        fields = validated(api.CodeStudioSpec, template=template, owner=owner, **spec).to_dict()
         obj = self._client.objects(CODE_STUDIOS).create(CODE_STUDIOS.body(name, fields, self.namespace))
         return CodeStudio(self._client, obj)
 
@@ -136,7 +136,7 @@ class Workspaces(Collection[Workspace]):
         """Creates a workspace; spec fields as keyword arguments in snake_case, e.g.
         `create("team-a", display_name="Team A", members=[Member(name="alice", role="owner")])`.
         `.ready()` on the result waits until the operator has set it up."""
-        fields = WorkspaceSpec(**spec).to_dict()
+        fields = validated(WorkspaceSpec, **spec).to_dict()
         return Workspace(self._client, self._objects().create(WORKSPACES.body(name, fields)))
 
     def delete(self, name: str) -> Operation[None]:
