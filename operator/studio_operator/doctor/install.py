@@ -8,14 +8,12 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from kubernetes import client as k8s
-
 from ..api import GROUP, VERSION
 from ..api.crd import build_crds
 from ..client import Client, NotFound, StudioError
 from ..client.resources import CODE_STUDIOS, TEMPLATES, WORKSPACES
 from .findings import Finding, ok, problem
-from .options import Options, read
+from .options import Options
 
 OPERATOR = "studio-operator"
 INSTALL_HINT = "install or upgrade the operator (helm upgrade --install, or kubectl apply -f manifests/install.yaml)"
@@ -32,13 +30,12 @@ def _without_empty(node: Any) -> Any:
 
 def check_crds(client: Client, options: Options) -> list[Finding]:
     """Each CRD installed, Established, serving and storing v1alpha1 with this release's schema."""
-    ext = client.api(k8s.ApiextensionsV1Api)
     findings = []
     for expected in build_crds():
         name = expected["metadata"]["name"]
         subject = f"crd/{name}"
         try:
-            crd = read(client, ext.read_custom_resource_definition, name)
+            crd = client.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
         except NotFound:
             findings.append(problem("crds", subject, "not installed", f"kubectl apply --server-side -f crds/ ({INSTALL_HINT})"))
             continue
@@ -69,7 +66,7 @@ def _deployment_health(client: Client, deployment: dict[str, Any]) -> Finding:
                        f"kubectl -n {meta['namespace']} scale deployment {meta['name']} --replicas=1")
     if ready < 1:
         selector = ",".join(f"{k}={v}" for k, v in deployment["spec"]["selector"].get("matchLabels", {}).items())
-        pods = read(client, client.api(k8s.CoreV1Api).list_namespaced_pod, meta["namespace"], label_selector=selector)["items"]
+        pods = client.request("GET", f"/api/v1/namespaces/{meta['namespace']}/pods", {"labelSelector": selector})["items"]
         reasons = sorted({
             (cs.get("state") or {}).get("waiting", {}).get("reason") or p["status"].get("phase", "Pending")
             for p in pods for cs in p["status"].get("containerStatuses") or [{}]
@@ -95,10 +92,9 @@ def _url_health(url: str) -> Finding:
 def check_operator(client: Client, options: Options) -> list[Finding]:
     """Running, healthy and the only one: the Deployment(s) a real install has, and the liveness
     endpoint of an operator run outside the cluster (--operator-url)."""
-    apps = client.api(k8s.AppsV1Api)
-    labelled = read(client, apps.list_deployment_for_all_namespaces, label_selector=f"app.kubernetes.io/name={OPERATOR}")["items"]
+    labelled = client.request("GET", "/apis/apps/v1/deployments", {"labelSelector": f"app.kubernetes.io/name={OPERATOR}"})["items"]
     try:
-        named = [read(client, apps.read_namespaced_deployment, OPERATOR, options.operator_namespace)]
+        named = [client.request("GET", f"/apis/apps/v1/namespaces/{options.operator_namespace}/deployments/{OPERATOR}")]
     except NotFound:
         named = []
     deployments = {(d["metadata"]["namespace"], d["metadata"]["name"]): d for d in labelled + named}
@@ -146,11 +142,11 @@ def _endpoint_problem(client: Client, webhook: dict[str, Any]) -> str | None:
     if config.get("service"):
         svc = config["service"]
         try:
-            read(client, client.api(k8s.CoreV1Api).read_namespaced_service, svc["name"], svc["namespace"])
+            client.request("GET", f"/api/v1/namespaces/{svc['namespace']}/services/{svc['name']}")
         except NotFound:
             return f"its Service {svc['namespace']}/{svc['name']} does not exist"
-        slices = read(client, client.api(k8s.DiscoveryV1Api).list_namespaced_endpoint_slice, svc["namespace"],
-                      label_selector=f"kubernetes.io/service-name={svc['name']}")["items"]
+        slices = client.request("GET", f"/apis/discovery.k8s.io/v1/namespaces/{svc['namespace']}/endpointslices",
+                                {"labelSelector": f"kubernetes.io/service-name={svc['name']}"})["items"]
         if not any((e.get("conditions") or {}).get("ready") for s in slices for e in s.get("endpoints") or []):
             return f"its Service {svc['namespace']}/{svc['name']} has no ready endpoint"
         return None
@@ -165,11 +161,9 @@ def _endpoint_problem(client: Client, webhook: dict[str, Any]) -> str | None:
 def check_webhooks(client: Client, options: Options) -> list[Finding]:
     """Every admission webhook for studio.dev resolves to something that answers, and the API
     server can call it (a dry-run create of each kind it covers)."""
-    admission = client.api(k8s.AdmissionregistrationV1Api)
     webhooks = []
-    for kind, listing in (("validating", admission.list_validating_webhook_configuration),
-                          ("mutating", admission.list_mutating_webhook_configuration)):
-        for config in read(client, listing)["items"]:
+    for kind in ("validating", "mutating"):
+        for config in client.request("GET", f"/apis/admissionregistration.k8s.io/v1/{kind}webhookconfigurations")["items"]:
             for hook in config.get("webhooks") or []:
                 if any(GROUP in (rule.get("apiGroups") or []) for rule in hook.get("rules") or []):
                     webhooks.append((f"{kind}webhookconfiguration/{config['metadata']['name']}", hook))
@@ -200,7 +194,7 @@ def check_webhooks(client: Client, options: Options) -> list[Finding]:
 
 def check_storage(client: Client, options: Options) -> list[Finding]:
     """A StorageClass for every studio volume: the one a workspace names, else the default."""
-    classes = read(client, client.api(k8s.StorageV1Api).list_storage_class)["items"]
+    classes = client.request("GET", "/apis/storage.k8s.io/v1/storageclasses")["items"]
     names = {c["metadata"]["name"] for c in classes}
     defaults = sorted(c["metadata"]["name"] for c in classes
                       if (c["metadata"].get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true")
@@ -235,7 +229,7 @@ def check_registry(client: Client, options: Options, templates: list[dict[str, A
             continue
         subject = f"codestudiotemplate/{t['metadata']['name']}"
         try:
-            secret = read(client, client.api(k8s.CoreV1Api).read_namespaced_secret, ref["name"], options.operator_namespace)
+            secret = client.request("GET", f"/api/v1/namespaces/{options.operator_namespace}/secrets/{ref['name']}")
         except NotFound:
             findings.append(problem("registry", subject, f"push secret {options.operator_namespace}/{ref['name']} does not exist; builds cannot push",
                                     f"kubectl -n {options.operator_namespace} create secret docker-registry {ref['name']} "

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
-
 from ..api.common import OPERATOR_NAMESPACE
-from ..client import Client
-from ..client.errors import api_errors
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,9 +15,3 @@ class Options:
     operator_namespace: str = OPERATOR_NAMESPACE
     # An object deleting for longer than this with finalizers left is stuck (seconds).
     stuck_after: float = 60.0
-
-
-def read(client: Client, call, *args: Any, **kwargs: Any) -> Any:
-    """A kubernetes client call's result as plain dicts (camelCase, as kubectl shows it)."""
-    with api_errors():
-        return client.api_client.sanitize_for_serialization(call(*args, **kwargs))

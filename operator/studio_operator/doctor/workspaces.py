@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubernetes import client as k8s
-
 from ..client import Client, NotFound
 from .findings import Finding, ok, problem
-from .options import read
 
 WORKSPACE_LABEL = "studio.dev/workspace"
 MEMBER_CLUSTER_ROLE = "studio-workspace-{role}"
@@ -38,7 +35,7 @@ def check_namespace(client: Client, ws: dict[str, Any]) -> Finding:
     name, namespace = ws["metadata"]["name"], namespace_of(ws)
     subject = f"workspace/{name} namespace/{namespace}"
     try:
-        ns = read(client, client.api(k8s.CoreV1Api).read_namespace, namespace)
+        ns = client.request("GET", f"/api/v1/namespaces/{namespace}")
     except NotFound:
         return problem("workspace", subject, "does not exist",
                        "the operator creates it: make sure the operator runs, and read `studioctl ws get " + name + "`")
@@ -55,7 +52,7 @@ def check_namespace(client: Client, ws: dict[str, Any]) -> Finding:
 def check_member_bindings(client: Client, ws: dict[str, Any]) -> list[Finding]:
     """A RoleBinding to the studio-workspace-<role> ClusterRole for every member."""
     name, namespace = ws["metadata"]["name"], namespace_of(ws)
-    bindings = read(client, client.api(k8s.RbacAuthorizationV1Api).list_namespaced_role_binding, namespace)["items"]
+    bindings = client.request("GET", f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings")["items"]
     findings = []
     for member in ws["spec"].get("members") or []:
         role = member.get("role", "member")
@@ -77,7 +74,7 @@ def check_quota(client: Client, ws: dict[str, Any]) -> list[Finding]:
     quota = {k: v for k, v in (ws["spec"].get("quota") or {}).items() if k in ("cpu", "memory", "storage", "gpu")}
     if not quota:
         return []
-    quotas = read(client, client.api(k8s.CoreV1Api).list_namespaced_resource_quota, namespace)["items"]
+    quotas = client.request("GET", f"/api/v1/namespaces/{namespace}/resourcequotas")["items"]
     subject = f"workspace/{name} resourcequota"
     if not quotas:
         return [problem("workspace", subject, f"spec.quota limits {', '.join(quota)} but {namespace} has no ResourceQuota",
@@ -87,7 +84,7 @@ def check_quota(client: Client, ws: dict[str, Any]) -> list[Finding]:
 
 def check_network_policy(client: Client, ws: dict[str, Any]) -> Finding:
     name, namespace = ws["metadata"]["name"], namespace_of(ws)
-    policies = read(client, client.api(k8s.NetworkingV1Api).list_namespaced_network_policy, namespace)["items"]
+    policies = client.request("GET", f"/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies")["items"]
     subject = f"workspace/{name} networkpolicy"
     if not policies:
         return problem("workspace", subject, f"{namespace} has no NetworkPolicy: other workspaces' pods can reach its studios",
