@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from .. import doctor
 from ..api.common import OPERATOR_NAMESPACE
@@ -33,8 +34,9 @@ def register(groups: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.set_defaults(handler=cmd_doctor)
     p.add_argument("workspace", nargs="?", help="only this workspace (and the templates its studios use)")
     p.add_argument("--fix", action="store_true", help="repair what is safe and report each change")
-    p.add_argument("--operator-url", metavar="URL",
-                   help="liveness endpoint of an operator run outside the cluster, e.g. http://127.0.0.1:8080/healthz")
+    p.add_argument("--operator-url", metavar="URL", default=os.environ.get("STUDIO_OPERATOR_URL"),
+                   help="liveness endpoint of an operator run outside the cluster, e.g. http://127.0.0.1:8080/healthz "
+                        "(default: $STUDIO_OPERATOR_URL)")
     p.add_argument("--operator-namespace", default=OPERATOR_NAMESPACE, metavar="NS",
                    help=f"namespace of the operator's Deployment and build jobs (default {OPERATOR_NAMESPACE})")
     p.add_argument("--stuck-after", type=parse_duration, default=60.0, metavar="DURATION",
