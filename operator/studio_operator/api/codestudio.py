@@ -8,8 +8,8 @@ from kube_custom_resource import CustomResource, Scope
 from pydantic import Field
 
 from .common import (
-    DNS_SUBDOMAIN_PATTERN,
     VERSION,
+    DNSSubdomain,
     Conditions,
     Duration,
     EnvList,
@@ -27,29 +27,33 @@ ReclaimPolicy = Literal["Retain", "Delete"]
 class StudioStorage(Model):
     """The studio's home volume."""
 
-    model_config = {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                {
-                    "rule": "!has(oldSelf.size) || (has(self.size) && quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0)",
-                    "message": "spec.storage.size may grow but never shrink",
-                    "fieldPath": ".size",
-                }
-            ]
-        }
-    }
-
     size: StorageSize | None = Field(None, description="Size of the home volume (else the template's); may grow, never shrink.")
 
 
 class CodeStudioSpec(Model):
     """Desired state of a CodeStudio."""
 
-    template: str = Field(
-        description="Name of the CodeStudioTemplate the studio is made from.",
-        pattern=DNS_SUBDOMAIN_PATTERN,
-        max_length=253,
-    )
+    # On spec rather than storage: removing storage (or its size) must not shrink the volume either.
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": (
+                        "!has(oldSelf.storage) || !has(oldSelf.storage.size) || "
+                        "(has(self.storage) && has(self.storage.size) && (!isQuantity(self.storage.size) || "
+                        "quantity(self.storage.size).compareTo(quantity(oldSelf.storage.size)) >= 0))"
+                    ),
+                    "message": "spec.storage.size may grow but never shrink",
+                    "messageExpression": (
+                        "'may grow but never shrink below its current ' + oldSelf.storage.size"
+                    ),
+                    "fieldPath": ".storage.size",
+                }
+            ]
+        }
+    }
+
+    template: DNSSubdomain = Field(description="Name of the CodeStudioTemplate the studio is made from.")
     owner: str | None = Field(
         None,
         description=(
