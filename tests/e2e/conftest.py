@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 from tests.e2e.kube import Cluster, kubeconfig_answers, unique_name
+from tests.e2e.operator import OperatorProcess
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -75,3 +76,29 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     version = config.stash.get(SERVER_VERSION, None)
     if version:
         terminalreporter.write_line(f"e2e tests ran against kube-apiserver {version}")
+
+
+@pytest.fixture(scope="session")
+def crds(cluster: Cluster) -> None:
+    """The studio.dev CRDs, installed from crds/ and Established."""
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(ROOT / "crds"))
+    cluster.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+
+
+@pytest.fixture(scope="session")
+def operator(cluster: Cluster, crds) -> OperatorProcess:
+    """The operator running against the test cluster for the whole session (log in .work/)."""
+    log_dir = ROOT / ".work"
+    log_dir.mkdir(exist_ok=True)
+    op = OperatorProcess(cluster.kubeconfig, log_dir / "operator-e2e.log")
+    op.start()
+    yield op
+    op.stop()
+
+
+@pytest.fixture
+def running_operator(operator: OperatorProcess) -> OperatorProcess:
+    """The session operator, restarted first if an earlier test killed it."""
+    if operator.proc is None or operator.proc.poll() is not None:
+        operator.start()
+    return operator

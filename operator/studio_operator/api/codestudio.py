@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from kube_custom_resource import CustomResource, Scope
+from kube_custom_resource import Scope
 from pydantic import Field
 
 from .common import (
+    Resource,
     VERSION,
     DNSSubdomain,
     Conditions,
@@ -111,7 +112,7 @@ class CodeStudioStatus(Model):
 
 
 class CodeStudio(
-    CustomResource,
+    Resource,
     version=VERSION,
     scope=Scope.NAMESPACED,
     short_names=["studio"],

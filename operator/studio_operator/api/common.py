@@ -6,7 +6,8 @@ import dataclasses
 import re
 from typing import Annotated, Any, Literal
 
-from kube_custom_resource import schema
+from kube_custom_resource import CustomResource, schema
+from kube_custom_resource.custom_resource import Metadata
 from pydantic import AfterValidator, Field, GetJsonSchemaHandler, StringConstraints
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -186,3 +187,15 @@ class LocalObjectReference(Model):
     """A reference to an object in the same namespace."""
 
     name: DNSSubdomain = Field(description="Name of the object.")
+
+
+class ObjectMeta(Metadata):
+    """Object metadata as the operator reads it (kube-custom-resource's, plus generation)."""
+
+    generation: int | None = Field(None, description="Sequence number of the spec.")
+
+
+class Resource(CustomResource, abstract=True):
+    """Base of the three kinds."""
+
+    metadata: ObjectMeta = Field(description="Standard object metadata.")

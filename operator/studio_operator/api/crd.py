@@ -15,7 +15,9 @@ from kube_custom_resource import CustomResourceRegistry
 from . import KINDS
 from .common import GROUP
 
-CATEGORY = "studio"
+# Not "studio": kubectl expands categories before short names, so a category "studio" would
+# shadow the CodeStudio short name (`kubectl patch studio x` would match three kinds).
+CATEGORY = "studio-operator"
 
 
 def _drop_null(node: Any) -> Any:

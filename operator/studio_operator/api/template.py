@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from kube_custom_resource import CustomResource, Scope
+from kube_custom_resource import Scope
 from pydantic import Field
 
 from .common import (
+    Resource,
     VERSION,
     Conditions,
     Duration,
@@ -128,7 +129,9 @@ class TemplateStorage(Model):
     """The studio's home volume."""
 
     mount_path: AbsolutePath = Field("/home/studio", description="Where the home volume is mounted.")
-    size: StorageSize = Field("10Gi", description="Default size of a studio's home volume.")
+    size: StorageSize | None = Field(
+        None, description="Size of a studio's home volume (else the workspace default, else 10Gi)."
+    )
 
 
 class SecurityDefaults(Model):
@@ -212,7 +215,7 @@ class CodeStudioTemplateStatus(Model):
 
 
 class CodeStudioTemplate(
-    CustomResource,
+    Resource,
     version=VERSION,
     scope=Scope.CLUSTER,
     short_names=["studiotemplate"],

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from kube_custom_resource import CustomResource, Scope
+from kube_custom_resource import Scope
 from pydantic import Field
 
 from .common import (
+    Resource,
     DNS_LABEL_PATTERN,
     OPERATOR_NAMESPACE,
     VERSION,
@@ -158,7 +159,7 @@ class WorkspaceStatus(Model):
 
 
 class Workspace(
-    CustomResource,
+    Resource,
     version=VERSION,
     scope=Scope.CLUSTER,
     short_names=["ws"],

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make run`: the operator in the foreground against KUBECONFIG's cluster, or, when that does
+# not answer, against the local control plane (started here), with CRDs and samples installed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bindir=$("$root/hack/bindir.sh")
+kubectl="$bindir/kubectl"
+if [ -n "${KUBECONFIG:-}" ] && "$kubectl" get --raw /readyz --request-timeout=5s >/dev/null 2>&1; then
+  echo "run: using the cluster in KUBECONFIG=$KUBECONFIG" >&2
+else
+  make -C "$root" --no-print-directory controlplane
+  KUBECONFIG=$("$root/hack/cluster.sh" up | tail -n 1)
+  export KUBECONFIG
+  echo "run: local control plane up; KUBECONFIG=$KUBECONFIG" >&2
+fi
+"$kubectl" apply --server-side --force-conflicts -f "$root/crds/" >&2
+"$kubectl" wait --for=condition=Established crd --all --timeout=60s >/dev/null
+if compgen -G "$root/manifests/samples/*.yaml" >/dev/null; then
+  # Samples refer to each other (studios to templates); apply what the API accepts now and
+  # let the operator converge the rest.
+  "$kubectl" apply -f "$root/manifests/samples/" >&2 || echo "run: some samples were not applied (see above)" >&2
+fi
+echo "run: starting studio-operator (Ctrl-C stops it; 'make cluster-down' stops the cluster)" >&2
+exec "$root/.venv/bin/studio-operator" "$@"

@@ -1,0 +1,80 @@
+"""Read access to kopf's in-memory indexes of everything the operator watches.
+
+kopf hands indexes to handlers as keyword arguments; the reconcilers run in the work queue,
+outside any handler, so the first handler call binds them here. kopf runs no handler before
+every index has seen its initial listing, so a bound cache is a complete one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator, Mapping
+from typing import Any
+
+INDEXES = (
+    "studios",
+    "studios_by_template",
+    "templates",
+    "workspaces",
+    "workspaces_by_namespace",
+    "studio_pods",
+    "studio_pvcs",
+    "studio_services",
+    "studio_roles",
+    "studio_rolebindings",
+)
+
+
+def _revision(obj: dict[str, Any]) -> int:
+    try:
+        return int(obj["metadata"].get("resourceVersion", "0"))
+    except (TypeError, ValueError):
+        return 0
+
+
+class Cache:
+    def __init__(self) -> None:
+        self._indexes: dict[str, Mapping[Hashable, Any]] = {}
+        # Objects the operator itself just wrote, until the watch brings them (or something newer).
+        self._written: dict[tuple[str, Hashable], dict[str, Any]] = {}
+
+    @property
+    def bound(self) -> bool:
+        return bool(self._indexes)
+
+    def bind(self, handler_kwargs: Mapping[str, Any]) -> None:
+        if not self._indexes:
+            self._indexes = {name: handler_kwargs[name] for name in INDEXES if name in handler_kwargs}
+
+    def one(self, index: str, key: Hashable) -> dict[str, Any] | None:
+        store = self._indexes[index].get(key)
+        cached = next(iter(store), None) if store else None
+        written = self._written.get((index, key))
+        if written is None:
+            return cached
+        if cached is None:
+            del self._written[(index, key)]
+            return None
+        if _revision(cached) >= _revision(written):
+            del self._written[(index, key)]
+            return cached
+        return written
+
+    def wrote(self, index: str, key: Hashable, obj: dict[str, Any]) -> None:
+        """Remembers an object the operator wrote, so reconciles before its watch event see it.
+
+        API servers backed by etcd give integer resourceVersions; where they are not, the
+        cache simply waits for the watch.
+        """
+        if _revision(obj):
+            self._written[(index, key)] = obj
+
+    def all(self, index: str, key: Hashable) -> list[Any]:
+        return list(self._indexes[index].get(key) or ())
+
+    def items(self, index: str) -> Iterator[tuple[Hashable, Any]]:
+        for key, store in self._indexes[index].items():
+            for value in store:
+                yield key, value
+
+    def keys(self, index: str) -> list[Hashable]:
+        return list(self._indexes[index].keys())

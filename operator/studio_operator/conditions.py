@@ -1,0 +1,47 @@
+"""Conditions as the Kubernetes API conventions describe them, and RFC 3339 times."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def rfc3339(t: datetime.datetime) -> str:
+    return t.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str | None) -> datetime.datetime | None:
+    if not value:
+        return None
+    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def condition(type_: str, ok: bool | None, reason: str, message: str = "") -> dict[str, Any]:
+    status = "Unknown" if ok is None else ("True" if ok else "False")
+    return {"type": type_, "status": status, "reason": reason, "message": message}
+
+
+def merge_conditions(
+    previous: Iterable[dict[str, Any]] | None,
+    current: Iterable[dict[str, Any]],
+    generation: int | None,
+    at: datetime.datetime,
+) -> list[dict[str, Any]]:
+    """Stamps the new conditions, keeping lastTransitionTime where the status did not change."""
+    before = {c.get("type"): c for c in previous or ()}
+    merged = []
+    for c in current:
+        old = before.get(c["type"])
+        moved = old is None or old.get("status") != c["status"]
+        stamp = rfc3339(at) if moved else old.get("lastTransitionTime", rfc3339(at))
+        merged.append({**c, "lastTransitionTime": stamp, "observedGeneration": generation})
+    return merged
+
+
+def get_condition(conditions: Iterable[dict[str, Any]] | None, type_: str) -> dict[str, Any] | None:
+    return next((c for c in conditions or () if c.get("type") == type_), None)

@@ -1,0 +1,75 @@
+"""The running operator's state: client, cache, work queue, and the dispatch of queued keys.
+
+A work item is `(kind, *identity)`, e.g. `("studio", namespace, name)`; each kind has one
+reconciler `async (controller, *identity) -> seconds until it wants another look, or None`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+from .cache import Cache
+from .config import Config
+from .conditions import now
+from .events import build_event
+from .kube import Kube
+from .queue import WorkQueue
+
+log = logging.getLogger(__name__)
+
+Reconciler = Callable[..., Awaitable[float | None]]
+
+
+class Controller:
+    def __init__(self, kube: Kube, config: Config, reconcilers: dict[str, tuple[Reconciler, str]]):
+        """`reconcilers` maps a kind to its reconciler and the index whose keys are its objects."""
+        self.kube = kube
+        self.config = config
+        self.cache = Cache()
+        self.reconcilers = reconcilers
+        self.queue = WorkQueue(self._process, workers=config.workers)
+        self._resync: asyncio.Task | None = None
+        self._events: set[asyncio.Task] = set()
+
+    def start(self) -> None:
+        self.queue.start()
+        self._resync = asyncio.create_task(self._resync_forever(), name="resync")
+
+    async def stop(self) -> None:
+        if self._resync:
+            self._resync.cancel()
+        await self.queue.stop()
+
+    def enqueue(self, kind: str, *identity: Hashable, delay: float = 0.0) -> None:
+        self.queue.add((kind, *identity), delay)
+
+    def event(self, involved: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        """Posts an Event about an object in the background; a lost Event is only logged."""
+        task = asyncio.create_task(self._post_event(involved, type_, reason, message))
+        self._events.add(task)
+        task.add_done_callback(self._events.discard)
+
+    async def _post_event(self, involved: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        try:
+            await self.kube.create(build_event(involved, type_, reason, message, now()))
+        except Exception as exc:  # noqa: BLE001 - events are best effort
+            log.warning("could not post event %s on %s: %s", reason, involved["metadata"]["name"], exc)
+
+    async def _process(self, key: tuple) -> float | None:
+        kind, *identity = key
+        reconcile, _ = self.reconcilers[kind]
+        return await reconcile(self, *identity)
+
+    def resync(self) -> None:
+        for kind, (_, index) in self.reconcilers.items():
+            for key in self.cache.keys(index):
+                self.enqueue(kind, *(key if isinstance(key, tuple) else (key,)))
+
+    async def _resync_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.resync_period)
+            if self.cache.bound:
+                self.resync()

@@ -1,0 +1,165 @@
+"""kopf registrations: indexes of what the operator watches, and events that queue work.
+
+Handlers here only observe and enqueue; the reconcilers (studios/, ...) decide what to do from
+the cached state. Nothing here writes to the API, so kopf stores no progress annotations and
+adds no finalizers to users' objects.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from . import labels as L
+from .api.common import GROUP, VERSION
+from .config import Config
+from .controller import Controller
+from .kube import Kube
+from .studios.reconcile import reconcile_studio
+
+log = logging.getLogger(__name__)
+
+CHILD = {L.STUDIO: kopf.PRESENT}
+
+
+def _strip(body: kopf.Body, *sections: str) -> dict[str, Any]:
+    """A small copy of an object for the index: no managedFields, only the sections asked for."""
+    meta = body.get("metadata", {})
+    out: dict[str, Any] = {
+        "apiVersion": body.get("apiVersion"),
+        "kind": body.get("kind"),
+        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "generation", "resourceVersion", "labels",
+                                          "annotations", "deletionTimestamp", "creationTimestamp") if k in meta},
+    }
+    for section in sections:
+        if section in body:
+            out[section] = dict(body[section])
+    return out
+
+
+# --- startup and settings -------------------------------------------------------------------
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    settings.persistence.finalizer = f"{GROUP}/finalizer"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=GROUP)
+    settings.posting.level = logging.WARNING
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.watching.connect_timeout = 10
+    settings.batching.batch_window = 0.05
+    settings.networking.error_backoffs = [1, 2, 5, 10, 20]
+    config = Config()
+    memo.controller = Controller(
+        await Kube.connect(),
+        config,
+        reconcilers={"studio": (reconcile_studio, "studios")},
+    )
+    memo.controller.start()
+    log.info("studio-operator started: %s", config)
+
+
+@kopf.on.cleanup()
+async def shutdown(memo: kopf.Memo, **_: Any) -> None:
+    await memo.controller.stop()
+
+
+@kopf.on.probe(id="queue")
+def queue_depth(memo: kopf.Memo, **_: Any) -> int:
+    return len(memo.controller.queue)
+
+
+# --- indexes ------------------------------------------------------------------------------
+
+
+@kopf.index(GROUP, VERSION, "codestudios")
+def studios(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict:
+    return {(namespace, name): _strip(body, "spec", "status")}
+
+
+@kopf.index(GROUP, VERSION, "codestudios")
+def studios_by_template(spec: kopf.Spec, namespace: str, name: str, **_: Any) -> dict:
+    return {spec.get("template"): (namespace, name)}
+
+
+@kopf.index(GROUP, VERSION, "codestudiotemplates")
+def templates(body: kopf.Body, name: str, **_: Any) -> dict:
+    return {name: _strip(body, "spec", "status")}
+
+
+@kopf.index(GROUP, VERSION, "workspaces")
+def workspaces(body: kopf.Body, name: str, **_: Any) -> dict:
+    return {name: _strip(body, "spec", "status")}
+
+
+@kopf.index(GROUP, VERSION, "workspaces")
+def workspaces_by_namespace(body: kopf.Body, spec: kopf.Spec, name: str, **_: Any) -> dict:
+    return {spec.get("namespace") or name: _strip(body, "spec", "status")}
+
+
+@kopf.index("pods", labels=CHILD)
+def studio_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
+    pod = _strip(body, "status")
+    pod["spec"] = {"containers": [{"image": c.get("image")} for c in body["spec"].get("containers", [])]}
+    return {(namespace, labels[L.STUDIO]): pod}
+
+
+@kopf.index("persistentvolumeclaims", labels=CHILD)
+def studio_pvcs(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
+    return {(namespace, labels[L.STUDIO]): _strip(body, "spec", "status")}
+
+
+@kopf.index("services", labels=CHILD)
+def studio_services(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
+    return {(namespace, labels[L.STUDIO]): _strip(body)}
+
+
+@kopf.index("roles.rbac.authorization.k8s.io", labels=CHILD)
+def studio_roles(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
+    return {(namespace, labels[L.STUDIO]): _strip(body)}
+
+
+@kopf.index("rolebindings.rbac.authorization.k8s.io", labels=CHILD)
+def studio_rolebindings(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
+    return {(namespace, labels[L.STUDIO]): _strip(body)}
+
+
+# --- events that queue work ------------------------------------------------------------------
+
+
+@kopf.on.event(GROUP, VERSION, "codestudios")
+def studio_changed(namespace: str, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+    memo.controller.cache.bind(kwargs)
+    memo.controller.enqueue("studio", namespace, name)
+
+
+@kopf.on.event("pods", labels=CHILD)
+@kopf.on.event("persistentvolumeclaims", labels=CHILD)
+@kopf.on.event("services", labels=CHILD)
+@kopf.on.event("roles.rbac.authorization.k8s.io", labels=CHILD)
+@kopf.on.event("rolebindings.rbac.authorization.k8s.io", labels=CHILD)
+def child_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+    memo.controller.cache.bind(kwargs)
+    memo.controller.enqueue("studio", namespace, labels[L.STUDIO])
+
+
+@kopf.on.event(GROUP, VERSION, "codestudiotemplates")
+def template_changed(name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+    ctrl: Controller = memo.controller
+    ctrl.cache.bind(kwargs)
+    for namespace, studio in ctrl.cache.all("studios_by_template", name):
+        ctrl.enqueue("studio", namespace, studio)
+
+
+@kopf.on.event(GROUP, VERSION, "workspaces")
+def workspace_changed(spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+    ctrl: Controller = memo.controller
+    ctrl.cache.bind(kwargs)
+    namespace = spec.get("namespace") or name
+    for ns, studio in ctrl.cache.keys("studios"):
+        if ns == namespace:
+            ctrl.enqueue("studio", ns, studio)

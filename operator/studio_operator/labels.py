@@ -1,0 +1,51 @@
+"""Label, annotation and naming conventions shared by every reconciler."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .api.common import API_VERSION
+
+FIELD_MANAGER = "studio-operator"
+STUDIO = "studio.dev/codestudio"
+WORKSPACE = "studio.dev/workspace"
+TEMPLATE = "studio.dev/template"
+OWNER = "studio.dev/owner"
+SPEC_HASH = "studio.dev/spec-hash"
+RESTART_AT = "studio.dev/restart-requested-at"
+
+
+def app_labels(name: str, instance: str, component: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": instance,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": "studio-operator",
+        "app.kubernetes.io/managed-by": FIELD_MANAGER,
+    }
+
+
+def owner_reference(kind: str, name: str, uid: str) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": kind,
+        "name": name,
+        "uid": uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def content_hash(obj: Any, length: int = 16) -> str:
+    """A stable hash of JSON-able content, used to skip writes that would change nothing."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:length]
+
+
+def with_spec_hash(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest with an annotation carrying the hash of everything else in it."""
+    digest = content_hash(manifest)
+    metadata = manifest.setdefault("metadata", {})
+    metadata.setdefault("annotations", {})[SPEC_HASH] = digest
+    return manifest

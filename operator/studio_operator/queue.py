@@ -1,0 +1,102 @@
+"""A coalescing work queue, as controller-runtime has: watches say *which* object to look at,
+workers decide *what* to do from the latest observed state.
+
+- a key added while it waits runs once (bursts of events coalesce);
+- a key never runs twice at once; added while running, it runs again afterwards;
+- a failing key is retried with exponential backoff (or the server's Retry-After);
+- a key may ask to be looked at again after a delay (timeouts, polling).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+
+from .kube import ApiError, RetryLater
+
+log = logging.getLogger(__name__)
+
+Key = Hashable
+Process = Callable[[Key], Awaitable[float | None]]
+
+BASE_DELAY = 0.5
+MAX_DELAY = 60.0
+
+
+class WorkQueue:
+    def __init__(self, process: Process, workers: int = 16):
+        self._process = process
+        self._workers = workers
+        self._queue: asyncio.Queue[Key] = asyncio.Queue()
+        self._waiting: set[Key] = set()
+        self._running: set[Key] = set()
+        self._again: set[Key] = set()
+        self._timers: dict[Key, asyncio.TimerHandle] = {}
+        self._failures: dict[Key, int] = {}
+        self._tasks: list[asyncio.Task] = []
+
+    def add(self, key: Key, delay: float = 0.0) -> None:
+        if delay > 0:
+            timer = self._timers.get(key)
+            loop = asyncio.get_running_loop()
+            if timer is not None and timer.when() <= loop.time() + delay:
+                return  # an earlier wake-up is already due
+            if timer is not None:
+                timer.cancel()
+            self._timers[key] = loop.call_later(delay, self._fire, key)
+            return
+        if key in self._running:
+            self._again.add(key)
+        elif key not in self._waiting:
+            self._waiting.add(key)
+            self._queue.put_nowait(key)
+
+    def _fire(self, key: Key) -> None:
+        self._timers.pop(key, None)
+        self.add(key)
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._worker(), name=f"worker-{i}") for i in range(self._workers)]
+
+    async def stop(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    async def _worker(self) -> None:
+        while True:
+            key = await self._queue.get()
+            self._waiting.discard(key)
+            self._running.add(key)
+            try:
+                after = await self._process(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure is retried; none may kill a worker
+                self.add(key, self._backoff(key, exc))
+            else:
+                self._failures.pop(key, None)
+                if after:
+                    self.add(key, after)
+            finally:
+                self._running.discard(key)
+                if key in self._again:
+                    self._again.discard(key)
+                    self.add(key)
+
+    def _backoff(self, key: Key, exc: Exception) -> float:
+        failures = self._failures[key] = self._failures.get(key, 0) + 1
+        delay = min(BASE_DELAY * 2 ** (failures - 1), MAX_DELAY)
+        server_delay = getattr(exc, "retry_after", None) or getattr(exc, "delay", None)
+        if server_delay:
+            delay = max(delay, server_delay)
+        level = logging.INFO if isinstance(exc, (RetryLater, ApiError)) and getattr(exc, "retryable", True) else logging.ERROR
+        log.log(level, "reconciling %s failed (attempt %d, retry in %.1fs): %s", key, failures, delay, exc,
+                exc_info=level == logging.ERROR and not isinstance(exc, ApiError))
+        return delay

@@ -1,0 +1,196 @@
+"""Pure builders: a CodeStudio (and what it resolves to) in, the desired child objects out."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .. import labels as L
+from .settings import StudioSettings
+
+CONTAINER = "studio"
+HOME_VOLUME = "home"
+
+
+@dataclasses.dataclass(frozen=True)
+class StudioRef:
+    """The identity of a CodeStudio that its children point back to."""
+
+    name: str
+    namespace: str
+    uid: str
+    owner: str | None
+
+    @property
+    def pod_name(self) -> str:
+        return self.name
+
+    @property
+    def service_name(self) -> str:
+        return self.name
+
+    @property
+    def claim_name(self) -> str:
+        return f"{self.name}-home"
+
+    @property
+    def access_name(self) -> str:
+        return f"{self.name}-access"
+
+
+def _metadata(ref: StudioRef, name: str, component: str, owned: bool = True) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": ref.namespace,
+        "labels": {**L.app_labels("codestudio", ref.name, component), L.STUDIO: ref.name},
+    }
+    if owned:
+        meta["ownerReferences"] = [L.owner_reference("CodeStudio", ref.name, ref.uid)]
+    return meta
+
+
+def build_pvc(ref: StudioRef, settings: StudioSettings, reclaim: str, observed: dict[str, Any] | None) -> dict[str, Any]:
+    """The home volume. Under Retain it has no owner reference, so deleting the studio keeps it.
+
+    An existing claim keeps its storage class (immutable) and never shrinks.
+    """
+    size = settings.storage_size
+    storage_class = settings.storage_class
+    if observed:
+        storage_class = observed["spec"].get("storageClassName")
+        size = larger_quantity(size, observed["spec"]["resources"]["requests"]["storage"])
+    meta = _metadata(ref, ref.claim_name, "home-volume", owned=reclaim == "Delete")
+    if ref.owner:
+        meta["annotations"] = {L.OWNER: ref.owner}
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return L.with_spec_hash({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec})
+
+
+def build_pod(ref: StudioRef, settings: StudioSettings, restart_requested_at: str | None) -> dict[str, Any]:
+    """The studio's pod, restricted Pod Security: non-root, no escalation, no capabilities."""
+    sec = settings.security
+    container: dict[str, Any] = {
+        "name": CONTAINER,
+        "image": settings.image,
+        "ports": [{"name": p.name, "containerPort": p.port, "protocol": p.protocol} for p in settings.ports],
+        "env": [
+            *({"name": v.name, "value": v.value} for v in settings.env),
+            {"name": "STUDIO_NAME", "value": ref.name},
+            {"name": "STUDIO_OWNER", "value": ref.owner or ""},
+            {"name": "HOME", "value": settings.mount_path},
+        ],
+        "volumeMounts": [{"name": HOME_VOLUME, "mountPath": settings.mount_path}],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    if settings.command:
+        container["command"] = list(settings.command)
+    if settings.args:
+        container["args"] = list(settings.args)
+    if settings.working_dir:
+        container["workingDir"] = settings.working_dir
+    if settings.resources:
+        container["resources"] = settings.resources
+    if settings.ports and settings.ports[0].protocol == "TCP":
+        container["readinessProbe"] = {"tcpSocket": {"port": settings.ports[0].port}, "periodSeconds": 5}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": _metadata(ref, ref.pod_name, "studio"),
+        "spec": {
+            "containers": [container],
+            "volumes": [{"name": HOME_VOLUME, "persistentVolumeClaim": {"claimName": ref.claim_name}}],
+            "restartPolicy": "Always",
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "hostname": ref.name[:63],
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": sec.run_as_user,
+                "runAsGroup": sec.run_as_group,
+                "fsGroup": sec.fs_group,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+        },
+    }
+    L.with_spec_hash(pod)
+    if restart_requested_at:
+        # Added after hashing: a restart is not a spec change.
+        pod["metadata"]["annotations"][L.RESTART_AT] = restart_requested_at
+    return pod
+
+
+def build_service(ref: StudioRef, settings: StudioSettings) -> dict[str, Any] | None:
+    if not settings.ports:
+        return None
+    return L.with_spec_hash({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(ref, ref.service_name, "studio"),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {L.STUDIO: ref.name, "app.kubernetes.io/component": "studio"},
+            "ports": [{"name": p.name, "port": p.port, "targetPort": p.port, "protocol": p.protocol} for p in settings.ports],
+        },
+    })
+
+
+def build_access_role(ref: StudioRef) -> dict[str, Any]:
+    """Exec, attach, port-forward and proxy into this studio's pod and service, nothing else."""
+    pod, svc = [ref.pod_name], [ref.service_name]
+    return L.with_spec_hash({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": _metadata(ref, ref.access_name, "access"),
+        "rules": [
+            {"apiGroups": [""], "resources": ["pods"], "resourceNames": pod, "verbs": ["get"]},
+            {"apiGroups": [""], "resources": ["pods/log"], "resourceNames": pod, "verbs": ["get"]},
+            {"apiGroups": [""], "resources": ["pods/exec", "pods/attach", "pods/portforward"],
+             "resourceNames": pod, "verbs": ["get", "create"]},
+            {"apiGroups": [""], "resources": ["pods/proxy"], "resourceNames": pod, "verbs": ["get", "create", "update", "patch", "delete"]},
+            {"apiGroups": [""], "resources": ["services/proxy"], "resourceNames": svc, "verbs": ["get", "create", "update", "patch", "delete"]},
+        ],
+    })
+
+
+def build_access_binding(ref: StudioRef) -> dict[str, Any] | None:
+    if not ref.owner:
+        return None
+    return L.with_spec_hash({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": _metadata(ref, ref.access_name, "access"),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ref.access_name},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": ref.owner}],
+    })
+
+
+def endpoints(ref: StudioRef, settings: StudioSettings) -> list[dict[str, str]]:
+    return [
+        {"name": p.name, "url": f"http://{ref.service_name}.{ref.namespace}.svc:{p.port}"}
+        for p in settings.ports
+        if p.protocol == "TCP"
+    ]
+
+
+_SUFFIX = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "m": 10**-3}
+
+
+def quantity_value(q: str) -> float:
+    """Bytes (or units) of a Kubernetes quantity such as 10Gi, 500M or 1e9."""
+    q = str(q).strip()
+    for suffix in sorted(_SUFFIX, key=len, reverse=True):
+        if suffix and q.endswith(suffix):
+            return float(q[: -len(suffix)]) * _SUFFIX[suffix]
+    return float(q)
+
+
+def larger_quantity(a: str, b: str) -> str:
+    return a if quantity_value(a) >= quantity_value(b) else b

@@ -1,0 +1,234 @@
+"""The studio reconcile as a pure function: observed state in, actions and status out."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import Any
+
+from .. import labels as L
+from ..api import CodeStudio, CodeStudioTemplate, Workspace
+from ..conditions import condition, parse_time
+from . import children as C
+from .settings import resolve_settings
+from .status import pod_ended, pod_health
+
+
+@dataclasses.dataclass
+class Observed:
+    """Everything the operator has seen that bears on one studio."""
+
+    studio: CodeStudio
+    template: CodeStudioTemplate | None = None
+    workspace: Workspace | None = None
+    pod: dict[str, Any] | None = None
+    pvc: dict[str, Any] | None = None
+    service: dict[str, Any] | None = None
+    role: dict[str, Any] | None = None
+    binding: dict[str, Any] | None = None
+    # Other studios of the namespace that hold a running pod (for maxRunningCodeStudios).
+    running_in_namespace: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Apply:
+    manifest: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Create:
+    manifest: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Delete:
+    kind: str
+    name: str
+    uid: str
+    api_version: str = "v1"
+
+
+Action = Apply | Create | Delete
+
+
+@dataclasses.dataclass
+class Plan:
+    actions: list[Action]
+    status: dict[str, Any]  # without conditions' timestamps; see conditions.merge_conditions
+    recheck_after: float | None = None
+
+
+def _hash(obj: dict[str, Any] | None) -> str | None:
+    return ((obj or {}).get("metadata", {}).get("annotations") or {}).get(L.SPEC_HASH)
+
+
+def _needs_apply(desired: dict[str, Any] | None, observed: dict[str, Any] | None) -> bool:
+    return desired is not None and (observed is None or _hash(observed) != _hash(desired))
+
+
+def _restart_due(studio: CodeStudio) -> str | None:
+    """The requested restart time when it is newer than the last restart carried out."""
+    requested = studio.spec.restart_requested_at
+    if not requested:
+        return None
+    done = studio.status.restarted_at
+    if done and parse_time(done) >= parse_time(requested):
+        return None
+    return requested
+
+
+def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: float = 60.0) -> Plan:
+    studio = obs.studio
+    meta = studio.metadata
+    ref = C.StudioRef(meta.name, meta.namespace, meta.uid, studio.spec.owner)
+    settings = resolve_settings(studio, obs.template, obs.workspace)
+    actions: list[Action] = []
+    recheck: float | None = None
+    previous = studio.status
+
+    # --- The home volume: created once, never recreated behind the user's back.
+    volume_ok: bool | None = None
+    volume_problem = None
+    pvc = obs.pvc
+    if pvc is None:
+        if previous.volume and previous.volume.claim_name:
+            volume_ok, volume_problem = False, (
+                "VolumeLost",
+                f"home volume {ref.claim_name} was deleted; the studio will not start on an empty home. "
+                "Restore the claim, or delete and recreate the CodeStudio to start on a new volume",
+            )
+        else:
+            actions.append(Apply(C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, None)))
+            volume_ok = None
+    else:
+        holder = (pvc["metadata"].get("annotations") or {}).get(L.OWNER)
+        if holder and ref.owner and holder != ref.owner:
+            volume_ok, volume_problem = False, (
+                "VolumeOwnedByOther",
+                f"home volume {ref.claim_name} belongs to {holder}, not {ref.owner}; "
+                "choose another studio name or move the volume",
+            )
+        elif pvc["metadata"].get("deletionTimestamp"):
+            volume_ok, volume_problem = False, (
+                "VolumeLost",
+                f"home volume {ref.claim_name} is being deleted; it goes when the pod stops",
+            )
+        else:
+            desired = C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, pvc)
+            if _needs_apply(desired, pvc):
+                actions.append(Apply(desired))
+            volume_ok = pvc.get("status", {}).get("phase") == "Bound"
+
+    # --- Access and networking: cheap, applied whatever the state, only when they differ.
+    for desired, observed in (
+        (C.build_service(ref, settings), obs.service),
+        (C.build_access_role(ref), obs.role),
+        (C.build_access_binding(ref), obs.binding),
+    ):
+        if _needs_apply(desired, observed):
+            actions.append(Apply(desired))
+
+    # --- Why the studio may not run now.
+    blocker = None
+    if obs.template is None:
+        blocker = ("Failed", "TemplateNotFound",
+                   f"CodeStudioTemplate {studio.spec.template} does not exist; create it or change spec.template")
+    elif settings.image is None:
+        blocker = ("Starting", "ImageBuilding", f"waiting for template {studio.spec.template} to build its image")
+    elif volume_problem:
+        blocker = ("Failed", *volume_problem)
+
+    want_running = studio.spec.state == "Running"
+    stop_reason = "the studio is stopped (spec.state: Stopped)"
+    if obs.workspace is not None and obs.workspace.spec.state == "Stopped":
+        want_running, stop_reason = False, f"workspace {obs.workspace.metadata.name} is stopped"
+    quota = obs.workspace.spec.quota if obs.workspace else None
+    if (want_running and obs.pod is None and quota and quota.max_running_code_studios is not None
+            and obs.running_in_namespace >= quota.max_running_code_studios):
+        blocker = ("Failed", "QuotaExceeded",
+                   f"workspace quota maxRunningCodeStudios={quota.max_running_code_studios} reached; "
+                   "stop another studio or raise the quota")
+
+    restart = _restart_due(studio)
+    restarted_at = previous.restarted_at
+    desired_pod = C.build_pod(ref, settings, restart or previous.restarted_at) if settings.image else None
+    pod = obs.pod
+    health = None
+    image_error = False
+
+    if not want_running:
+        if pod and not pod["metadata"].get("deletionTimestamp"):
+            actions.append(Delete("Pod", pod["metadata"]["name"], pod["metadata"]["uid"]))
+        state, reason, message = ("Stopping", "Stopping", "the pod is stopping") if pod else ("Stopped", "Stopped", stop_reason)
+        if restart:
+            restarted_at = restart  # nothing runs, so there is nothing to restart
+    elif pod and pod["metadata"].get("deletionTimestamp"):
+        state, reason, message = "Stopping", "PodTerminating", "waiting for the previous pod to stop"
+    elif pod:
+        pod_restart = (pod["metadata"].get("annotations") or {}).get(L.RESTART_AT)
+        health = pod_health(pod, now, unschedulable_timeout)
+        stale = desired_pod is not None and _hash(pod) != _hash(desired_pod)
+        if restart and pod_restart == restart:
+            restarted_at = restart  # the pod was created for this restart; the status write was lost
+            restart = None
+        if restart:
+            actions.append(Delete("Pod", pod["metadata"]["name"], pod["metadata"]["uid"]))
+            state, reason, message = "Stopping", "Restarting", "restarting: replacing the pod"
+        elif pod_ended(pod) or (stale and health.state != "Running"):
+            # Nothing of the user's runs in it: replace it with the current spec at once.
+            actions.append(Delete("Pod", pod["metadata"]["name"], pod["metadata"]["uid"]))
+            state, reason, message = "Starting", "ReplacingPod", "replacing a pod that is not running"
+        else:
+            state, reason, message = health.state, health.reason, health.message
+            image_error = health.image_error
+            recheck = health.recheck_after
+    elif blocker:
+        state, reason, message = blocker
+    else:
+        actions.append(Create(desired_pod))
+        if restart:
+            restarted_at = restart
+        state, reason, message = "Starting", "PodCreated", "the pod was created"
+
+    if volume_problem and state not in ("Stopped", "Stopping"):
+        # A running pod keeps its (protected) claim until it stops; say so rather than "Running".
+        state, reason, message = "Failed", *volume_problem
+
+    pod_ready = health is not None and health.state == "Running"
+    pending_restart = bool(pod and desired_pod and _hash(pod) != _hash(desired_pod))
+    conditions = [
+        condition("VolumeReady", volume_ok, volume_problem[0] if volume_problem else ("Bound" if volume_ok else "Provisioning"),
+                  volume_problem[1] if volume_problem else ("" if volume_ok else f"waiting for claim {ref.claim_name} to bind")),
+        _image_condition(obs, settings.image, image_error, message),
+        condition("PodReady", pod_ready, "PodReady" if pod_ready else reason, "" if pod_ready else message),
+        condition("Ready", state == "Running", state if state != "Running" else "Running",
+                  "" if state == "Running" else message),
+    ]
+    status: dict[str, Any] = {
+        "observedGeneration": meta.generation,
+        "state": state,
+        "message": message or None,
+        "owner": ref.owner,
+        "image": pod["spec"]["containers"][0]["image"] if pod else None,
+        "pendingRestart": pending_restart,
+        "restartedAt": restarted_at,
+        "pod": pod["metadata"]["name"] if pod else (ref.pod_name if any(isinstance(a, Create) for a in actions) else None),
+        "volume": {
+            "claimName": ref.claim_name,
+            "phase": (pvc or {}).get("status", {}).get("phase") or ("Lost" if volume_problem else "Pending"),
+            "capacity": ((pvc or {}).get("status", {}).get("capacity") or {}).get("storage"),
+        },
+        "endpoints": C.endpoints(ref, settings),
+        "conditions": conditions,
+    }
+    return Plan(actions=actions, status=status, recheck_after=recheck)
+
+
+def _image_condition(obs: Observed, image: str | None, pull_error: bool, message: str) -> dict[str, Any]:
+    if obs.template is None:
+        return condition("ImageReady", False, "TemplateNotFound", f"template {obs.studio.spec.template} not found")
+    if image is None:
+        return condition("ImageReady", False, "ImageBuilding", "the template's image is not built yet")
+    if pull_error:
+        return condition("ImageReady", False, "ImagePullError", message)
+    return condition("ImageReady", True, "ImageAvailable", image)

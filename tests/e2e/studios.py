@@ -1,0 +1,72 @@
+"""Helpers for e2e tests of studios: manifests and waits that read like what a user does."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from tests.e2e.kube import Cluster, unique_name
+
+API = "studio.dev/v1alpha1"
+
+
+def template_manifest(name: str, image: str = "quay.io/jupyter/base-notebook:2024-12-02", **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "CodeStudioTemplate",
+        "metadata": {"name": name},
+        "spec": {"image": {"prebuilt": image}, "ports": [{"name": "http", "port": 8888}], **spec},
+    }
+
+
+def studio_manifest(name: str, namespace: str, template: str, owner: str = "alice", **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "CodeStudio",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"template": template, "owner": owner, **spec},
+    }
+
+
+def make_template(cluster: Cluster, request, image: str = "quay.io/jupyter/base-notebook:2024-12-02", **spec: Any) -> str:
+    """A cluster-scoped template for one test, deleted after it."""
+    name = unique_name("tpl")
+    cluster.apply(template_manifest(name, image, **spec))
+    request.addfinalizer(lambda: cluster.kubectl("delete", "codestudiotemplate", name, "--wait=false", check=False))
+    return name
+
+
+def studio(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
+    return cluster.get("codestudio", name, namespace)
+
+
+def wait_state(cluster: Cluster, namespace: str, name: str, state: str, timeout: float = 60) -> dict[str, Any]:
+    def reached():
+        obj = studio(cluster, namespace, name)
+        return obj if obj and obj.get("status", {}).get("state") == state else None
+
+    return cluster.wait_for(reached, timeout=timeout, what=f"studio {namespace}/{name} to be {state}")
+
+
+def condition(obj: dict[str, Any], type_: str) -> dict[str, Any]:
+    return next(c for c in obj["status"]["conditions"] if c["type"] == type_)
+
+
+def pod_uid(cluster: Cluster, namespace: str, name: str) -> str | None:
+    pod = cluster.get("pod", name, namespace)
+    return pod["metadata"]["uid"] if pod else None
+
+
+def pvc_uid(cluster: Cluster, namespace: str, claim: str) -> str | None:
+    pvc = cluster.get("pvc", claim, namespace)
+    return pvc["metadata"]["uid"] if pvc else None
+
+
+def rfc3339_now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_spec(cluster: Cluster, namespace: str, name: str, **fields: Any) -> None:
+    import json
+
+    cluster.kubectl("-n", namespace, "patch", "codestudio", name, "--type=merge", "-p", json.dumps({"spec": fields}))

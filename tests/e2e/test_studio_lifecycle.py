@@ -1,0 +1,188 @@
+"""CodeStudio lifecycle against the real API server, with kwok running the pods."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.kube import Cluster
+from tests.e2e.studios import (
+    condition,
+    make_template,
+    pod_uid,
+    pvc_uid,
+    rfc3339_now,
+    set_spec,
+    studio_manifest,
+    wait_state,
+)
+
+pytestmark = pytest.mark.usefixtures("running_operator")
+
+
+def test_create_runs_with_children(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)
+    started = time.monotonic()
+    cluster.apply(studio_manifest("alice", namespace, tpl))
+    obj = wait_state(cluster, namespace, "alice", "Running", timeout=60)
+    print(f"create -> Running in {time.monotonic() - started:.2f}s")
+    assert condition(obj, "Ready")["status"] == "True"
+    assert condition(obj, "VolumeReady")["status"] == "True"
+    assert obj["status"]["volume"] == {"claimName": "alice-home", "phase": "Bound", "capacity": "10Gi"}
+    assert obj["status"]["endpoints"] == [{"name": "http", "url": f"http://alice.{namespace}.svc:8888"}]
+    assert obj["status"]["observedGeneration"] == obj["metadata"]["generation"]
+
+    pod = cluster.get("pod", "alice", namespace)
+    assert pod["spec"]["containers"][0]["image"] == "quay.io/jupyter/base-notebook:2024-12-02"
+    sc = pod["spec"]["containers"][0]["securityContext"]
+    assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"] == {"drop": ["ALL"]}
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert pod["metadata"]["labels"]["studio.dev/codestudio"] == "alice"
+    assert pod["metadata"]["ownerReferences"][0]["kind"] == "CodeStudio"
+
+    pvc = cluster.get("pvc", "alice-home", namespace)
+    assert "ownerReferences" not in pvc["metadata"]  # Retain: the volume outlives the studio
+    assert cluster.get("service", "alice", namespace)["spec"]["ports"][0]["port"] == 8888
+
+    events = cluster.kubectl("-n", namespace, "get", "events", "--field-selector",
+                             "involvedObject.kind=CodeStudio,involvedObject.name=alice", "-o", "jsonpath={.items[*].reason}").stdout
+    assert "Running" in events.split()
+
+
+def test_stop_keeps_volume_and_start_reattaches(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("bob", namespace, tpl, owner="bob"))
+    wait_state(cluster, namespace, "bob", "Running")
+    volume = pvc_uid(cluster, namespace, "bob-home")
+
+    set_spec(cluster, namespace, "bob", state="Stopped")
+    obj = wait_state(cluster, namespace, "bob", "Stopped")
+    assert cluster.wait_for(lambda: cluster.get("pod", "bob", namespace) is None, what="the pod to go")
+    assert pvc_uid(cluster, namespace, "bob-home") == volume
+    assert condition(obj, "Ready")["reason"] == "Stopped"
+
+    set_spec(cluster, namespace, "bob", state="Running")
+    wait_state(cluster, namespace, "bob", "Running")
+    pod = cluster.get("pod", "bob", namespace)
+    assert pod["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] == "bob-home"
+    assert pvc_uid(cluster, namespace, "bob-home") == volume
+
+
+def test_restart_replaces_pod_on_same_volume(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("carol", namespace, tpl, owner="carol"))
+    wait_state(cluster, namespace, "carol", "Running")
+    before_pod, volume = pod_uid(cluster, namespace, "carol"), pvc_uid(cluster, namespace, "carol-home")
+
+    requested = rfc3339_now()
+    set_spec(cluster, namespace, "carol", restartRequestedAt=requested)
+    obj = cluster.wait_for(
+        lambda: (o := cluster.get("codestudio", "carol", namespace))["status"].get("restartedAt") == requested
+        and o["status"]["state"] == "Running" and o,
+        timeout=60, what="the restart",
+    )
+    assert pod_uid(cluster, namespace, "carol") not in (None, before_pod)
+    assert pvc_uid(cluster, namespace, "carol-home") == volume
+    assert obj["status"]["pendingRestart"] is False
+
+
+def test_deleted_pod_comes_back(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("dave", namespace, tpl, owner="dave"))
+    wait_state(cluster, namespace, "dave", "Running")
+    before = pod_uid(cluster, namespace, "dave")
+    cluster.kubectl("-n", namespace, "delete", "pod", "dave", "--wait=true")
+    cluster.wait_for(lambda: pod_uid(cluster, namespace, "dave") not in (None, before), timeout=30, what="a new pod")
+    wait_state(cluster, namespace, "dave", "Running")
+
+
+def test_deleted_volume_fails_and_never_starts_empty(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("erin", namespace, tpl, owner="erin"))
+    wait_state(cluster, namespace, "erin", "Running")
+    set_spec(cluster, namespace, "erin", state="Stopped")
+    wait_state(cluster, namespace, "erin", "Stopped")
+    cluster.kubectl("-n", namespace, "delete", "pvc", "erin-home", "--wait=true")
+
+    set_spec(cluster, namespace, "erin", state="Running")
+    obj = wait_state(cluster, namespace, "erin", "Failed", timeout=30)
+    assert condition(obj, "VolumeReady")["reason"] == "VolumeLost"
+    assert "erin-home was deleted" in obj["status"]["message"]
+    time.sleep(2)
+    assert cluster.get("pod", "erin", namespace) is None
+    assert cluster.get("pvc", "erin-home", namespace) is None  # never silently recreated
+
+
+def test_image_pull_failure_fails_fast_and_recovers_when_template_fixed(cluster: Cluster, namespace: str, request):
+    # kwok's stage (hack/kwok/stages.yaml) reports ErrImagePull for registries under .invalid,
+    # exactly as a kubelet would in the pod's status.
+    tpl = make_template(cluster, request, image="registry.invalid/team/missing:1.0")
+    cluster.apply(studio_manifest("frank", namespace, tpl, owner="frank"))
+    cluster.wait_for(
+        lambda: ((cluster.get("pod", "frank", namespace) or {}).get("status", {}).get("containerStatuses") or [{}])[0]
+        .get("state", {}).get("waiting", {}).get("reason") == "ErrImagePull",
+        timeout=60, what="the pull error on the pod",
+    )
+    reported = time.monotonic()
+    obj = wait_state(cluster, namespace, "frank", "Failed", timeout=10)
+    print(f"pull error reported on the studio {time.monotonic() - reported:.2f}s after the pod showed it")
+    assert condition(obj, "ImageReady")["reason"] == "ImagePullError"
+    assert "registry.invalid/team/missing:1.0" in obj["status"]["message"]
+
+    cluster.kubectl("patch", "codestudiotemplate", tpl, "--type=merge",
+                    "-p", '{"spec":{"image":{"prebuilt":"quay.io/jupyter/base-notebook:2024-12-02"}}}')
+    obj = wait_state(cluster, namespace, "frank", "Running", timeout=60)
+    assert obj["status"]["image"] == "quay.io/jupyter/base-notebook:2024-12-02"
+
+
+@pytest.mark.parametrize("policy", ["Retain", "Delete"])
+def test_delete_follows_reclaim_policy(cluster: Cluster, namespace: str, request, policy: str):
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("gina", namespace, tpl, owner="gina", volumeReclaimPolicy=policy))
+    wait_state(cluster, namespace, "gina", "Running")
+    volume = pvc_uid(cluster, namespace, "gina-home")
+    cluster.kubectl("-n", namespace, "delete", "codestudio", "gina", "--wait=true", timeout=60)
+    cluster.wait_for(lambda: cluster.get("pod", "gina", namespace) is None, timeout=60, what="the pod to go")
+    if policy == "Delete":
+        cluster.wait_for(lambda: cluster.get("pvc", "gina-home", namespace) is None, timeout=60, what="the volume to go")
+        return
+    time.sleep(2)
+    assert pvc_uid(cluster, namespace, "gina-home") == volume
+    # A new studio of the same name and owner takes the volume back.
+    cluster.apply(studio_manifest("gina", namespace, tpl, owner="gina"))
+    wait_state(cluster, namespace, "gina", "Running")
+    assert pvc_uid(cluster, namespace, "gina-home") == volume
+
+
+def test_retained_volume_is_not_handed_to_another_owner(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("hank", namespace, tpl, owner="hank"))
+    wait_state(cluster, namespace, "hank", "Running")
+    cluster.kubectl("-n", namespace, "delete", "codestudio", "hank", "--wait=true")
+    cluster.apply(studio_manifest("hank", namespace, tpl, owner="mallory"))
+    obj = wait_state(cluster, namespace, "hank", "Failed", timeout=30)
+    assert condition(obj, "VolumeReady")["reason"] == "VolumeOwnedByOther"
+    assert cluster.get("pod", "hank", namespace) is None
+
+
+def test_operator_killed_mid_lifecycle_converges(cluster: Cluster, namespace: str, request, running_operator):
+    tpl = make_template(cluster, request)
+    names = [f"k{i}" for i in range(5)]
+    for name in names:
+        cluster.apply(studio_manifest(name, namespace, tpl, owner=name))
+    running_operator.kill()
+    for name in names[:2]:
+        set_spec(cluster, namespace, name, state="Stopped")
+    running_operator.start()
+    for name in names[:2]:
+        wait_state(cluster, namespace, name, "Stopped", timeout=60)
+    for name in names[2:]:
+        wait_state(cluster, namespace, name, "Running", timeout=60)
+    volumes = {n: pvc_uid(cluster, namespace, f"{n}-home") for n in names}
+    running_operator.kill()
+    running_operator.start()
+    time.sleep(3)
+    assert {n: pvc_uid(cluster, namespace, f"{n}-home") for n in names} == volumes
+    pods = cluster.get("pods", namespace=namespace)["items"]
+    assert sorted(p["metadata"]["name"] for p in pods) == sorted(names[2:])

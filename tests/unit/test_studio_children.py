@@ -1,0 +1,91 @@
+"""The desired children of a studio, built without a cluster."""
+
+from studio_operator.studios import children as C
+from studio_operator.studios.settings import resolve_settings
+from tests.unit.studio_fixtures import studio, template, workspace
+
+REF = C.StudioRef("s", "ns", "uid-1", "alice")
+
+
+def settings(**studio_spec):
+    return resolve_settings(studio(**studio_spec), template(env=[{"name": "A", "value": "t"}]), workspace())
+
+
+def test_pod_is_restricted_and_mounts_the_home_volume():
+    pod = C.build_pod(REF, settings(), None)
+    spec = pod["spec"]
+    c = spec["containers"][0]
+    assert c["image"] == "example.org/py:1"
+    assert c["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert spec["securityContext"]["runAsUser"] == 1000 and spec["securityContext"]["runAsNonRoot"]
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["volumes"] == [{"name": "home", "persistentVolumeClaim": {"claimName": "s-home"}}]
+    assert pod["metadata"]["ownerReferences"][0]["uid"] == "uid-1"
+    assert pod["metadata"]["labels"]["studio.dev/codestudio"] == "s"
+    assert pod["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "studio-operator"
+
+
+def test_studio_env_overrides_template_env_by_name():
+    env = C.build_pod(REF, settings(env=[{"name": "A", "value": "mine"}, {"name": "B", "value": "b"}]), None)["spec"]["containers"][0]["env"]
+    assert {"name": "A", "value": "mine"} in env and {"name": "B", "value": "b"} in env
+    assert [e["name"] for e in env].count("A") == 1
+
+
+def test_restart_annotation_does_not_change_the_spec_hash():
+    plain, restarted = C.build_pod(REF, settings(), None), C.build_pod(REF, settings(), "2026-01-01T00:00:00Z")
+    key = "studio.dev/spec-hash"
+    assert plain["metadata"]["annotations"][key] == restarted["metadata"]["annotations"][key]
+    assert restarted["metadata"]["annotations"]["studio.dev/restart-requested-at"] == "2026-01-01T00:00:00Z"
+
+
+def test_resources_layer_studio_over_template_over_workspace():
+    s = resolve_settings(
+        studio(resources={"requests": {"cpu": "2"}}),
+        template(resources={"requests": {"cpu": "1", "memory": "1Gi"}}),
+        workspace(defaults={"resources": {"requests": {"memory": "8Gi"}, "limits": {"memory": "16Gi"}}}),
+    )
+    assert s.resources == {"requests": {"cpu": "2", "memory": "1Gi"}, "limits": {"memory": "16Gi"}}
+
+
+def test_storage_size_comes_from_studio_then_template_then_workspace():
+    ws = workspace(defaults={"storageSize": "20Gi", "storageClassName": "fast"})
+    assert resolve_settings(studio(), template(), ws).storage_size == "20Gi"
+    assert resolve_settings(studio(), template(storage={"size": "15Gi"}), ws).storage_size == "15Gi"
+    assert resolve_settings(studio(storage={"size": "30Gi"}), template(), ws).storage_size == "30Gi"
+    assert resolve_settings(studio(), template(), None).storage_size == "10Gi"
+    assert resolve_settings(studio(), template(), ws).storage_class == "fast"
+
+
+def test_retained_volume_has_no_owner_reference_and_deleted_one_does():
+    assert "ownerReferences" not in C.build_pvc(REF, settings(), "Retain", None)["metadata"]
+    assert C.build_pvc(REF, settings(), "Delete", None)["metadata"]["ownerReferences"][0]["kind"] == "CodeStudio"
+
+
+def test_existing_volume_never_shrinks_and_keeps_its_class():
+    observed = {"spec": {"storageClassName": "old", "resources": {"requests": {"storage": "50Gi"}}}}
+    pvc = C.build_pvc(REF, settings(storage={"size": "20Gi"}), "Retain", observed)
+    assert pvc["spec"]["resources"]["requests"]["storage"] == "50Gi"
+    assert pvc["spec"]["storageClassName"] == "old"
+    grown = C.build_pvc(REF, settings(storage={"size": "60Gi"}), "Retain", observed)
+    assert grown["spec"]["resources"]["requests"]["storage"] == "60Gi"
+
+
+def test_access_role_is_limited_to_this_studio():
+    role = C.build_access_role(REF)
+    for rule in role["rules"]:
+        assert rule["resourceNames"] in (["s"],)
+        assert "*" not in rule["verbs"]
+    binding = C.build_access_binding(REF)
+    assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]
+    assert C.build_access_binding(C.StudioRef("s", "ns", "u", None)) is None
+
+
+def test_quantities_compare_by_value():
+    assert C.larger_quantity("1Gi", "1000Mi") == "1Gi"
+    assert C.larger_quantity("1G", "1Gi") == "1Gi"
+    assert C.quantity_value("500m") == 0.5

@@ -1,0 +1,148 @@
+"""The studio reconcile as a pure function: what it does and reports for each observed state."""
+
+import datetime
+
+from studio_operator.studios import children as C
+from studio_operator.studios.plan import Apply, Create, Delete, Observed, plan_studio
+from studio_operator.studios.settings import resolve_settings
+from tests.unit.studio_fixtures import pod, pod_status, pvc, studio, template, workspace
+
+NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+def current_hash(s, t=None, ws=None) -> str:
+    ref = C.StudioRef(s.metadata.name, s.metadata.namespace, s.metadata.uid, s.spec.owner)
+    return C.build_pod(ref, resolve_settings(s, t or template(), ws), None)["metadata"]["annotations"]["studio.dev/spec-hash"]
+
+
+def plan(s=None, **observed):
+    s = s or studio()
+    observed.setdefault("template", template())
+    return plan_studio(Observed(studio=s, **observed), NOW)
+
+
+def kinds(p, action_type):
+    return [a.manifest["kind"] for a in p.actions if isinstance(a, action_type)]
+
+
+def test_new_studio_creates_every_child_and_starts():
+    p = plan()
+    assert kinds(p, Apply) == ["PersistentVolumeClaim", "Service", "Role", "RoleBinding"]
+    assert kinds(p, Create) == ["Pod"]
+    assert p.status["state"] == "Starting"
+    assert p.status["volume"]["claimName"] == "s-home"
+
+
+def test_running_pod_with_everything_in_place_does_nothing():
+    s = studio()
+    ref = C.StudioRef("s", "ns", "uid-1", "alice")
+    settings = resolve_settings(s, template(), None)
+    children = {
+        "service": C.build_service(ref, settings),
+        "role": C.build_access_role(ref),
+        "binding": C.build_access_binding(ref),
+    }
+    p = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=C.build_pvc(ref, settings, "Retain", None) | {"status": {"phase": "Bound"}}, **children)
+    assert p.actions == []
+    assert p.status["state"] == "Running"
+    assert p.status["pendingRestart"] is False
+
+
+def test_stop_deletes_the_pod_and_never_the_volume():
+    p = plan(studio(state="Stopped"), pod=pod(), pvc=pvc())
+    assert [a for a in p.actions if isinstance(a, Delete)] == [Delete("Pod", "s", "pod-uid")]
+    assert not any(isinstance(a, Delete) and a.kind == "PersistentVolumeClaim" for a in p.actions)
+    assert p.status["state"] == "Stopping"
+    assert plan(studio(state="Stopped"), pvc=pvc()).status["state"] == "Stopped"
+
+
+def test_stopped_workspace_stops_the_studio():
+    p = plan(studio(), pod=pod(), pvc=pvc(), workspace=workspace(state="Stopped"))
+    assert Delete("Pod", "s", "pod-uid") in p.actions
+    assert "workspace team is stopped" in plan(studio(), pvc=pvc(), workspace=workspace(state="Stopped")).status["message"]
+
+
+def test_restart_deletes_the_pod_then_creates_a_new_one_recording_the_time():
+    s = studio(restartRequestedAt="2026-01-01T00:00:00Z")
+    first = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=pvc())
+    assert Delete("Pod", "s", "pod-uid") in first.actions
+    assert first.status["state"] == "Stopping"
+    second = plan(s, pvc=pvc())
+    created = [a.manifest for a in second.actions if isinstance(a, Create)]
+    assert created[0]["metadata"]["annotations"]["studio.dev/restart-requested-at"] == "2026-01-01T00:00:00Z"
+    assert second.status["restartedAt"] == "2026-01-01T00:00:00Z"
+
+
+def test_carried_out_restart_is_not_repeated():
+    s = studio(restartRequestedAt="2026-01-01T00:00:00Z", status={"restartedAt": "2026-01-01T00:00:00Z"})
+    p = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=pvc())
+    assert not any(isinstance(a, Delete) for a in p.actions)
+    # The pod carries the restart but the status write was lost: record it, do not restart again.
+    s2 = studio(restartRequestedAt="2026-01-01T00:00:00Z")
+    p2 = plan(s2, pod=pod(spec_hash=current_hash(s2), restart_at="2026-01-01T00:00:00Z"), pvc=pvc())
+    assert not any(isinstance(a, Delete) for a in p2.actions)
+    assert p2.status["restartedAt"] == "2026-01-01T00:00:00Z"
+
+
+def test_terminating_pod_is_waited_for_before_a_new_one_starts():
+    p = plan(pod=pod(deleting=True), pvc=pvc())
+    assert not any(isinstance(a, Create) for a in p.actions)
+    assert p.status["state"] == "Stopping"
+
+
+def test_lost_volume_fails_and_nothing_is_recreated():
+    s = studio(status={"volume": {"claimName": "s-home"}})
+    p = plan(s)
+    assert p.status["state"] == "Failed"
+    assert p.status["conditions"][0]["reason"] == "VolumeLost"
+    assert not any(isinstance(a, (Create, Apply)) and a.manifest["kind"] in ("Pod", "PersistentVolumeClaim")
+                   for a in p.actions if not isinstance(a, Delete))
+
+
+def test_volume_of_another_owner_is_never_attached():
+    p = plan(studio(owner="mallory"), pvc=pvc(owner="alice"))
+    assert p.status["state"] == "Failed"
+    assert "belongs to alice" in p.status["message"]
+    assert kinds(p, Create) == []
+
+
+def test_missing_template_fails_with_what_to_do():
+    p = plan(template=None, pvc=pvc())
+    assert p.status["state"] == "Failed"
+    assert "CodeStudioTemplate py does not exist" in p.status["message"]
+    assert kinds(p, Create) == []
+
+
+def test_template_still_building_waits():
+    p = plan(template=template(image=None), pvc=pvc())
+    assert p.status["state"] == "Starting"
+    assert p.status["conditions"][1]["reason"] == "ImageBuilding"
+    assert kinds(p, Create) == []
+
+
+def test_new_template_image_marks_running_studio_pending_restart_only():
+    s = studio()
+    p = plan(s, pod=pod(spec_hash="old"), pvc=pvc(), template=template("example.org/py:2"))
+    assert p.status["pendingRestart"] is True
+    assert not any(isinstance(a, Delete) for a in p.actions)
+
+
+def test_failing_pod_with_stale_spec_is_replaced_at_once():
+    failing = pod(pod_status("Pending", False, "ErrImagePull"), spec_hash="old")
+    p = plan(pod=failing, pvc=pvc(), template=template("example.org/py:2"))
+    assert Delete("Pod", "s", "pod-uid") in p.actions
+
+
+def test_pull_error_is_failed_with_image_condition():
+    s = studio()
+    failing = pod(pod_status("Pending", False, "ErrImagePull", "not found"), spec_hash=current_hash(s))
+    p = plan(s, pod=failing, pvc=pvc())
+    assert p.status["state"] == "Failed"
+    assert [c for c in p.status["conditions"] if c["type"] == "ImageReady"][0]["reason"] == "ImagePullError"
+
+
+def test_max_running_quota_blocks_a_new_start():
+    p = plan(pvc=pvc(), workspace=workspace(quota={"maxRunningCodeStudios": 2}), running_in_namespace=2)
+    assert p.status["state"] == "Failed"
+    assert "maxRunningCodeStudios=2" in p.status["message"]
+    assert kinds(p, Create) == []
