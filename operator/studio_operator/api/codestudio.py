@@ -24,6 +24,9 @@ DesiredState = Literal["Running", "Stopped"]
 StudioState = Literal["Stopped", "Starting", "Running", "Stopping", "Failed"]
 ReclaimPolicy = Literal["Retain", "Delete"]
 
+# A studio's name is its pod's, its Service's and a label value: a DNS-1035 label.
+NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+
 
 class StudioStorage(Model):
     """The studio's home volume."""
@@ -126,5 +129,19 @@ class CodeStudio(
 ):
     """One person's long-lived development environment: a pod on a persistent home volume."""
 
-    spec: CodeStudioSpec = Field(description="Desired state.")
-    status: CodeStudioStatus = Field(default_factory=CodeStudioStatus, description="Observed state.")
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": f"size(self.metadata.name) <= 63 && self.metadata.name.matches(r'{NAME_PATTERN}')",
+                    "message": (
+                        "metadata.name names the studio's pod and Service, so it must be a DNS-1035 label: at most "
+                        "63 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"
+                    ),
+                }
+            ]
+        }
+    }
+
+    spec: CodeStudioSpec
+    status: CodeStudioStatus = Field(default_factory=CodeStudioStatus)

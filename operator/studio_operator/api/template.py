@@ -158,7 +158,9 @@ class CodeStudioTemplateSpec(Model):
     }
 
     description: str | None = Field(None, description="What the template is for.", max_length=1024)
-    image: TemplateImage = Field(description="The studio image: prebuilt, or built by the operator.")
+    image: TemplateImage = Field(
+        description="The studio image: exactly one of prebuilt (an existing image) or build (built by the operator)."
+    )
     ports: list[Port] = Field(
         default_factory=lambda: [Port(name="http", port=8080)],
         description="Ports the studio serves; the first is the main UI.",
@@ -182,7 +184,9 @@ class CodeStudioTemplateSpec(Model):
         None, description="Stop a studio idle this long, e.g. 2h; 0 never stops it."
     )
     security_context: SecurityDefaults = Field(
-        default_factory=SecurityDefaults, description="Identity the studio runs as.", json_schema_extra={"default": {}}
+        default_factory=SecurityDefaults,
+        description="Identity the studio runs as; studios always run under Pod Security restricted.",
+        json_schema_extra={"default": {}},
     )
     update_policy: UpdatePolicy = Field(
         "OnRestart",
@@ -229,5 +233,5 @@ class CodeStudioTemplate(
 ):
     """What a studio is made of: image, ports, command, environment, resources and storage."""
 
-    spec: CodeStudioTemplateSpec = Field(description="Desired state.")
-    status: CodeStudioTemplateStatus = Field(default_factory=CodeStudioTemplateStatus, description="Observed state.")
+    spec: CodeStudioTemplateSpec
+    status: CodeStudioTemplateStatus = Field(default_factory=CodeStudioTemplateStatus)

@@ -201,6 +201,6 @@ class Workspace(
     }
 
     spec: WorkspaceSpec = Field(
-        default_factory=WorkspaceSpec, description="Desired state.", json_schema_extra={"default": {}}
+        default_factory=WorkspaceSpec, json_schema_extra={"default": {}}
     )
-    status: WorkspaceStatus = Field(default_factory=WorkspaceStatus, description="Observed state.")
+    status: WorkspaceStatus = Field(default_factory=WorkspaceStatus)
