@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from typing import Any
 
 import httpx
@@ -95,6 +96,9 @@ class Kube:
 
     @classmethod
     async def connect(cls) -> Kube:
+        # kr8s warns about API server versions newer than it was tested with; we use only its
+        # transport, which does not depend on the server version.
+        warnings.filterwarnings("ignore", message="Kubernetes version .* is not supported", category=UserWarning)
         return cls(await kr8s.asyncio.api())
 
     async def request(self, method: str, path: str, *, body: Any = None, content_type: str | None = None,

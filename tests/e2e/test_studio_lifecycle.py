@@ -186,3 +186,71 @@ def test_operator_killed_mid_lifecycle_converges(cluster: Cluster, namespace: st
     assert {n: pvc_uid(cluster, namespace, f"{n}-home") for n in names} == volumes
     pods = cluster.get("pods", namespace=namespace)["items"]
     assert sorted(p["metadata"]["name"] for p in pods) == sorted(names[2:])
+
+
+def test_unschedulable_fails_after_the_timeout(cluster: Cluster, namespace: str, request):
+    # The e2e operator runs with STUDIO_UNSCHEDULABLE_TIMEOUT=5; no fake node has 5000 CPUs.
+    tpl = make_template(cluster, request, resources={"requests": {"cpu": "5000"}})
+    cluster.apply(studio_manifest("ivy", namespace, tpl, owner="ivy"))
+    obj = wait_state(cluster, namespace, "ivy", "Failed", timeout=40)
+    assert condition(obj, "PodReady")["reason"] == "Unschedulable"
+    assert "Insufficient cpu" in obj["status"]["message"]
+
+
+def test_crash_loop_fails_fast_with_the_exit_code(cluster: Cluster, namespace: str, request):
+    # A kubelet reports a crash loop in the pod status; this Stage does the same for this namespace.
+    stage = f"crashloop-{namespace}"
+    cluster.apply({
+        "apiVersion": "kwok.x-k8s.io/v1alpha1",
+        "kind": "Stage",
+        "metadata": {"name": stage},
+        "spec": {
+            "resourceRef": {"apiGroup": "v1", "kind": "Pod"},
+            "selector": {"matchExpressions": [
+                {"key": ".metadata.namespace", "operator": "In", "values": [namespace]},
+                {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+                {"key": ".status.phase", "operator": "In", "values": ["Pending"]},
+            ]},
+            "weight": 1000,
+            "next": {"statusTemplate": (
+                "phase: Running\n"
+                "containerStatuses:\n"
+                "- name: studio\n  image: {{ (index .spec.containers 0).image | Quote }}\n  ready: false\n  restartCount: 4\n"
+                "  state: {waiting: {reason: CrashLoopBackOff, message: 'back-off 40s restarting failed container'}}\n"
+                "  lastState: {terminated: {exitCode: 2, reason: Error}}\n"
+            )},
+        },
+    })
+    request.addfinalizer(lambda: cluster.kubectl("delete", "stage", stage, check=False))
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("jack", namespace, tpl, owner="jack"))
+    obj = wait_state(cluster, namespace, "jack", "Failed", timeout=30)
+    assert "CrashLoopBackOff" in obj["status"]["message"]
+    assert "last exit code 2" in obj["status"]["message"]
+
+
+def test_volume_grows_and_owner_change_moves_access(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("kim", namespace, tpl, owner="kim", storage={"size": "10Gi"}))
+    wait_state(cluster, namespace, "kim", "Running")
+    volume = pvc_uid(cluster, namespace, "kim-home")
+
+    set_spec(cluster, namespace, "kim", storage={"size": "20Gi"})
+    cluster.wait_for(
+        lambda: (cluster.get("codestudio", "kim", namespace)["status"].get("volume") or {}).get("capacity") == "20Gi",
+        timeout=30, what="the volume to grow",
+    )
+    assert pvc_uid(cluster, namespace, "kim-home") == volume
+
+    def can_exec(user: str) -> str:
+        return cluster.kubectl("auth", "can-i", "create", "pods/exec", "--subresource=exec", "-n", namespace,
+                               "--as", user, check=False).stdout.strip()
+
+    def can_exec_pod(user: str) -> str:
+        return cluster.kubectl("auth", "can-i", "create", "pods/kim", "--subresource=exec", "-n", namespace,
+                               "--as", user, check=False).stdout.strip()
+
+    assert can_exec_pod("kim") == "yes" and can_exec_pod("lee") == "no"
+    set_spec(cluster, namespace, "kim", owner="lee")
+    cluster.wait_for(lambda: can_exec_pod("lee") == "yes" and can_exec_pod("kim") == "no", timeout=20,
+                     what="access to move to the new owner")

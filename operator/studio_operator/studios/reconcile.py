@@ -26,15 +26,19 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
     template = ctrl.cache.one("templates", studio.spec.template)
     workspace = ctrl.cache.one("workspaces_by_namespace", namespace)
     key = (namespace, name)
-    running = sum(
-        1
-        for other, pod in ctrl.cache.items("studio_pods")
-        if other[0] == namespace and other != key and not pod["metadata"].get("deletionTimestamp")
-    )
+    ws = Workspace.model_validate(workspace) if workspace else None
+    running = 0
+    if ws and ws.spec.quota and ws.spec.quota.max_running_code_studios is not None:
+        # Only counted when a limit applies: it walks every studio pod.
+        running = sum(
+            1
+            for other, pod in ctrl.cache.items("studio_pods")
+            if other[0] == namespace and other != key and not pod["metadata"].get("deletionTimestamp")
+        )
     return Observed(
         studio=studio,
         template=CodeStudioTemplate.model_validate(template) if template else None,
-        workspace=Workspace.model_validate(workspace) if workspace else None,
+        workspace=ws,
         pod=ctrl.cache.one("studio_pods", key),
         pvc=ctrl.cache.one("studio_pvcs", key),
         service=ctrl.cache.one("studio_services", key),
