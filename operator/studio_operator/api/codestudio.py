@@ -48,9 +48,7 @@ class CodeStudioSpec(Model):
                         "quantity(self.storage.size).compareTo(quantity(oldSelf.storage.size)) >= 0))"
                     ),
                     "message": "spec.storage.size may grow but never shrink",
-                    "messageExpression": (
-                        "'may grow but never shrink below its current ' + oldSelf.storage.size"
-                    ),
+                    "messageExpression": "'may grow but never shrink below its current ' + oldSelf.storage.size",
                     "fieldPath": ".storage.size",
                 }
             ]
