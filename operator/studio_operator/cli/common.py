@@ -89,3 +89,18 @@ def request(args: argparse.Namespace, label: str, requested: str, operation: Ope
     elif result is not None:
         say(f"{label} {outcome(result)}")
     return 0
+
+
+def command_group(groups: argparse._SubParsersAction, common: argparse.ArgumentParser, name: str, alias: str,
+                  help: str) -> Callable[..., argparse.ArgumentParser]:
+    """Adds `studioctl NAME` and returns add(command, handler, help, waits=False) for its commands."""
+    group = groups.add_parser(name, aliases=[alias], help=help, parents=[common])
+    sub = group.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    waiting = wait_options()
+
+    def add(command: str, handler: Handler, help: str, *, waits: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(command, help=help, description=help, parents=[common, *([waiting] if waits else [])])
+        p.set_defaults(handler=handler)
+        return p
+
+    return add

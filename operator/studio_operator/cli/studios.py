@@ -12,7 +12,7 @@ from ..client import Client, CodeStudio
 from ..client.resources import CODE_STUDIOS
 from ..conditions import now
 from . import output
-from .common import emit, request, say, wait_options
+from .common import command_group, emit, request, say
 
 STATES = StudioState.__args__
 
@@ -138,14 +138,11 @@ def cmd_open(args: argparse.Namespace, client: Client) -> int:
 
 
 def register(groups: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    studio = groups.add_parser("studio", aliases=["studios"], help="code studios", parents=[common])
-    sub = studio.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    waiting = wait_options()
+    add_command = command_group(groups, common, "studio", "studios", "code studios")
 
-    def add(name: str, handler, help: str, *, waits: bool = False) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help, parents=[common, *([waiting] if waits else [])])
-        p.set_defaults(handler=handler)
-        if name != "list":
+    def add(command: str, handler, help: str, *, waits: bool = False) -> argparse.ArgumentParser:
+        p = add_command(command, handler, help, waits=waits)
+        if command != "list":
             p.add_argument("name", help="the CodeStudio's name")
         return p
 

@@ -8,7 +8,7 @@ from typing import Any
 from ..client import Client
 from ..conditions import now
 from . import output
-from .common import emit, say
+from .common import command_group, emit, say
 
 
 def _image_source(spec: dict[str, Any]) -> str:
@@ -63,14 +63,7 @@ def cmd_logs(args: argparse.Namespace, client: Client) -> int:
 
 
 def register(groups: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    template = groups.add_parser("template", aliases=["templates"], help="code studio templates", parents=[common])
-    sub = template.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def add(name: str, handler, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help, parents=[common])
-        p.set_defaults(handler=handler)
-        return p
-
+    add = command_group(groups, common, "template", "templates", "code studio templates")
     add("list", cmd_list, "list templates with their image and build state")
     add("status", cmd_status, "show a template's image and latest build").add_argument("name")
     p = add("logs", cmd_logs, "print the log of a template's latest image build")

@@ -9,7 +9,7 @@ from ..api.workspace import Member
 from ..client import Client
 from ..conditions import now
 from . import output
-from .common import emit, request, say, wait, wait_options
+from .common import command_group, emit, request, say, wait
 
 ROLES = ("owner", "admin", "member", "viewer")
 KINDS = ("User", "Group", "ServiceAccount")
@@ -118,15 +118,7 @@ def cmd_start(args: argparse.Namespace, client: Client) -> int:
 
 
 def register(groups: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    ws = groups.add_parser("ws", aliases=["workspace"], help="workspaces", parents=[common])
-    sub = ws.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    waiting = wait_options()
-
-    def add(name: str, handler, help: str, *, waits: bool = False) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help, parents=[common, *([waiting] if waits else [])])
-        p.set_defaults(handler=handler)
-        return p
-
+    add = command_group(groups, common, "ws", "workspace", "workspaces")
     add("list", cmd_list, "list workspaces")
     add("get", cmd_get, "show a workspace: members, studios, quota, conditions").add_argument("name")
     p = add("create", cmd_create, "create a workspace (--wait: until the operator reports it Active)", waits=True)

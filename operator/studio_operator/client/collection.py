@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from .errors import NotFound, warn_missing
+from .handle import Handle
 from .resources import Kind, Objects
 
 if TYPE_CHECKING:
     from .connection import Client
 
-
-class Handle(Protocol):
-    def __init__(self, client: Client, obj: dict[str, Any]) -> None: ...
-
-
 H = TypeVar("H", bound=Handle)
 
 
 class Collection(Generic[H]):
-    kind: ClassVar[Kind]
     handle: ClassVar[type]
+
+    @property
+    def kind(self) -> Kind:
+        return self.handle.kind
 
     def __init__(self, client: Client):
         self._client = client

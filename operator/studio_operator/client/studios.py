@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .. import api
 from ..conditions import now, parse_time, rfc3339
 from .errors import NotFound, warn_missing
+from .handle import Handle
 from .operations import Operation, status_reached
 from .portforward import PortForward
 from .resources import CODE_STUDIOS
@@ -39,12 +40,10 @@ def next_restart_time(previous: str | None, at: datetime.datetime) -> str:
     return rfc3339(at)
 
 
-class CodeStudio:
-    """One CodeStudio. `raw` is the object as last read; the methods read the server afresh."""
+class CodeStudio(Handle[api.CodeStudio]):
+    """One CodeStudio; `info()` is the whole object."""
 
-    def __init__(self, client: Client, obj: dict[str, Any]):
-        self._client = client
-        self.raw = obj
+    kind = CODE_STUDIOS
 
     @classmethod
     def lookup(cls, client: Client, name: str, namespace: str) -> CodeStudio | None:
@@ -55,26 +54,8 @@ class CodeStudio:
             return None
 
     @property
-    def name(self) -> str:
-        return self.raw["metadata"]["name"]
-
-    @property
     def namespace(self) -> str:
         return self.raw["metadata"]["namespace"]
-
-    def __repr__(self) -> str:
-        return f"<CodeStudio {self.namespace}/{self.name}>"
-
-    def _objects(self):
-        return self._client.objects(CODE_STUDIOS)
-
-    def _read(self) -> dict[str, Any]:
-        self.raw = self._objects().get(self.name, self.namespace)
-        return self.raw
-
-    def info(self) -> api.CodeStudio:
-        """The whole object, typed."""
-        return api.CodeStudio.model_validate(self._read())
 
     def get_settings(self) -> api.CodeStudioSpec:
         return self.info().spec
@@ -87,21 +68,21 @@ class CodeStudio:
         self.raw = self._objects().patch(self.name, {"spec": fields}, self.namespace)
         return self.raw
 
-    def _until(self, target: str, obj: dict[str, Any], also=None) -> Operation[api.CodeStudioStatus]:
-        what = f"CodeStudio {self.namespace}/{self.name} to be {target}"
-        judge = status_reached(
-            f"CodeStudio {self.namespace}/{self.name}", "state", target, obj["metadata"]["generation"],
-            api.CodeStudioStatus.model_validate, also,
-        )
-        return Operation(what, self._read, judge)
+    def _until(self, target: str, also=None) -> Operation[api.CodeStudioStatus]:
+        """A future done once the operator reports state target for the generation last written."""
+        judge = status_reached(f"CodeStudio {self.namespace}/{self.name}", "state", target,
+                               self.raw["metadata"]["generation"], api.CodeStudioStatus.model_validate, also)
+        return Operation(f"CodeStudio {self.namespace}/{self.name} to be {target}", self._read, judge)
 
     def start(self) -> Operation[api.CodeStudioStatus]:
         """Sets spec.state to Running; the future's result is the status once Running."""
-        return self._until("Running", self._patch_spec(state="Running"))
+        self._patch_spec(state="Running")
+        return self._until("Running")
 
     def stop(self) -> Operation[api.CodeStudioStatus]:
         """Sets spec.state to Stopped (the pod goes, the volume stays); done once Stopped."""
-        return self._until("Stopped", self._patch_spec(state="Stopped"))
+        self._patch_spec(state="Stopped")
+        return self._until("Stopped")
 
     def restart(self) -> Operation[api.CodeStudioStatus]:
         """Asks for a new pod with the template's current image, as `kubectl rollout restart` does;
@@ -114,7 +95,7 @@ class CodeStudio:
             done = parse_time(status.get("restartedAt"))
             return done is not None and done >= parse_time(requested)
 
-        return self._until(obj["spec"].get("state", "Running"), obj, carried_out)
+        return self._until(obj["spec"].get("state", "Running"), carried_out)
 
     def change_owner(self, owner: str) -> api.CodeStudioSpec:
         """Gives the studio to another login; admission allows it to the owner, workspace owners

@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from kubernetes import client as k8s
 
 from .. import api
 from ..api.template import BuildStatus
 from .collection import Collection
 from .errors import NotFound, StudioError, api_errors
+from .handle import Handle
 from .resources import TEMPLATES
 
-if TYPE_CHECKING:
-    from .connection import Client
 
+class Template(Handle[api.CodeStudioTemplate]):
+    """One CodeStudioTemplate; `info()` is the whole object."""
 
-class Template:
-    """One CodeStudioTemplate. `raw` is the object as last read; the methods read afresh."""
-
-    def __init__(self, client: Client, obj: dict[str, Any]):
-        self._client = client
-        self.raw = obj
-
-    @property
-    def name(self) -> str:
-        return self.raw["metadata"]["name"]
-
-    def __repr__(self) -> str:
-        return f"<Template {self.name}>"
-
-    def info(self) -> api.CodeStudioTemplate:
-        self.raw = self._client.objects(TEMPLATES).get(self.name)
-        return api.CodeStudioTemplate.model_validate(self.raw)
+    kind = TEMPLATES
 
     def build_status(self) -> BuildStatus | None:
         """The latest image build (`.phase`, `.job`, `.message`, ...); None for a prebuilt image
@@ -63,5 +46,4 @@ class Template:
 class Templates(Collection[Template]):
     """Every CodeStudioTemplate in the cluster: iterate, `len()`, `name in`, `get(name)`."""
 
-    kind = TEMPLATES
     handle = Template

@@ -2,53 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import api
 from ..api.workspace import Member, WorkspaceSpec
 from .collection import Collection
+from .handle import Handle
 from .errors import NotFound, validated
 from .operations import Operation, gone, status_reached
 from .resources import CODE_STUDIOS, WORKSPACES
 from .studios import CodeStudio
-
-if TYPE_CHECKING:
-    from .connection import Client
 
 
 def _same_member(m: dict[str, Any], name: str, kind: str) -> bool:
     return m.get("name") == name and m.get("kind", "User") == kind
 
 
-class Workspace:
-    """One Workspace. `raw` is the object as last read; the methods read the server afresh."""
+class Workspace(Handle[api.Workspace]):
+    """One Workspace; `info()` is the whole object: `.spec`, `.status.phase`, `.status.code_studios`, ..."""
 
-    def __init__(self, client: Client, obj: dict[str, Any]):
-        self._client = client
-        self.raw = obj
-
-    @property
-    def name(self) -> str:
-        return self.raw["metadata"]["name"]
+    kind = WORKSPACES
 
     @property
     def namespace(self) -> str:
         """The namespace the workspace's studios live in."""
         return (self.raw.get("status") or {}).get("namespace") or self.raw["spec"].get("namespace") or self.name
-
-    def __repr__(self) -> str:
-        return f"<Workspace {self.name}>"
-
-    def _objects(self):
-        return self._client.objects(WORKSPACES)
-
-    def _read(self) -> dict[str, Any]:
-        self.raw = self._objects().get(self.name)
-        return self.raw
-
-    def info(self) -> api.Workspace:
-        """The whole object, typed: `.spec`, `.status.phase`, `.status.code_studios`, ..."""
-        return api.Workspace.model_validate(self._read())
 
     @property
     def users(self) -> list[Member]:
@@ -78,29 +56,25 @@ class Workspace:
 
         self.raw = self._objects().update(self.name, drop)
 
-    def _set_state(self, state: str, phase: str) -> Operation[api.WorkspaceStatus]:
-        obj = self._objects().patch(self.name, {"spec": {"state": state}})
-        self.raw = obj
-        judge = status_reached(
-            f"Workspace {self.name}", "phase", phase, obj["metadata"]["generation"], api.WorkspaceStatus.model_validate
-        )
+    def _until(self, phase: str) -> Operation[api.WorkspaceStatus]:
+        """A future done once the operator reports phase for the generation last written."""
+        judge = status_reached(f"Workspace {self.name}", "phase", phase, self.raw["metadata"]["generation"],
+                               api.WorkspaceStatus.model_validate)
         return Operation(f"Workspace {self.name} to be {phase}", self._read, judge)
 
     def stop(self) -> Operation[api.WorkspaceStatus]:
         """Stops every studio in the workspace and keeps every volume; done once phase is Stopped."""
-        return self._set_state("Stopped", "Stopped")
+        self.raw = self._objects().patch(self.name, {"spec": {"state": "Stopped"}})
+        return self._until("Stopped")
 
     def start(self) -> Operation[api.WorkspaceStatus]:
         """Lets the studios run again (each as its own spec.state says); done once phase is Active."""
-        return self._set_state("Active", "Active")
+        self.raw = self._objects().patch(self.name, {"spec": {"state": "Active"}})
+        return self._until("Active")
 
     def ready(self) -> Operation[api.WorkspaceStatus]:
         """A future that is done once the operator reports the workspace Active."""
-        judge = status_reached(
-            f"Workspace {self.name}", "phase", "Active", self.raw["metadata"].get("generation", 1),
-            api.WorkspaceStatus.model_validate,
-        )
-        return Operation(f"Workspace {self.name} to be Active", self._read, judge)
+        return self._until("Active")
 
     def delete(self) -> Operation[None]:
         """Deletes the workspace (refused under deletionPolicy Protect while it holds studios);
@@ -129,7 +103,6 @@ class Workspace:
 class Workspaces(Collection[Workspace]):
     """Every Workspace in the cluster: iterate, `len()`, `name in`, `get(name)`, `create`, `delete`."""
 
-    kind = WORKSPACES
     handle = Workspace
 
     def create(self, name: str, **spec: Any) -> Workspace:
