@@ -88,7 +88,7 @@ def test_workspace_members_and_state(client: Client, cluster: Cluster, ws_name: 
 
 
 def test_server_side_validation_is_invalid(client: Client, ws_name: str):
-    with pytest.raises(Invalid, match="reserved namespaces"):
+    with pytest.raises(Invalid, match="kube-system.*reserved"):
         client.workspaces.create(ws_name, namespace="kube-system")
 
 
