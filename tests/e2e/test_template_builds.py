@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import pathlib
 import re
+import subprocess
 import threading
 import time
 
@@ -17,8 +18,7 @@ from tests.e2e.studios import (
     condition,
     make_template,
     pod_uid,
-    rfc3339_now,
-    set_spec,
+    restart,
     studio_manifest,
     template_manifest,
     wait_state,
@@ -146,13 +146,7 @@ def test_changed_package_builds_anew_and_a_running_studio_moves_on_restart(clust
     assert condition(t, "RolledOut")["reason"] == "PendingRestart"
     assert f"{namespace}/ann" in condition(t, "RolledOut")["message"]
 
-    requested = rfc3339_now()
-    set_spec(cluster, namespace, "ann", restartRequestedAt=requested)
-    obj = cluster.wait_for(
-        lambda: (o := cluster.get("codestudio", "ann", namespace))["status"].get("restartedAt") == requested
-        and o["status"]["state"] == "Running" and o,
-        timeout=60, what="the restart",
-    )
+    obj = restart(cluster, namespace, "ann")
     assert pod_image(cluster, namespace, "ann") == second["image"]
     assert obj["status"]["image"] == second["image"] and obj["status"]["pendingRestart"] is False
     cluster.wait_for(lambda: condition(cluster.get("codestudiotemplate", name), "RolledOut")["status"] == "True",
@@ -186,22 +180,41 @@ def test_failed_build_reports_the_builder_message_and_a_fix_builds_again(cluster
     assert pod_image(cluster, namespace, "bea") == fixed["status"]["image"]
 
 
-class StatePoller(threading.Thread):
-    """Records, as often as kubectl allows, which studios of a namespace are not Running."""
+class DownTimeline(threading.Thread):
+    """Follows a watch of one resource in a namespace and records, after every change the API
+    server stored, which of the given names are down: every state, not samples of them."""
 
-    def __init__(self, cluster: Cluster, namespace: str):
+    def __init__(self, cluster: Cluster, namespace: str, resource: str, names: list[str], up):
         super().__init__(daemon=True)
-        self.cluster, self.namespace = cluster, namespace
-        self.samples: list[set[str]] = []
-        self.stop = threading.Event()
+        self.names, self.up = names, up
+        self.down_sets: list[frozenset[str]] = []
+        self.proc = subprocess.Popen(
+            [str(cluster.bindir / "kubectl"), "--kubeconfig", cluster.kubeconfig, "-n", namespace, "get", resource,
+             "--watch", "--output-watch-events", "-o", "json"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
     def run(self) -> None:
-        while not self.stop.is_set():
-            out = self.cluster.kubectl("-n", self.namespace, "get", "codestudios", "-o", "json", check=False)
-            if out.returncode == 0:
-                items = json.loads(out.stdout)["items"]
-                self.samples.append({i["metadata"]["name"] for i in items if i.get("status", {}).get("state") != "Running"})
-            time.sleep(0.05)
+        objects: dict[str, dict | None] = {}
+        for line in self.proc.stdout:  # one watch event a line
+            event = json.loads(line)
+            obj = event["object"]
+            objects[obj["metadata"]["name"]] = None if event["type"] == "DELETED" else obj
+            if all(n in objects for n in self.names):
+                self.down_sets.append(frozenset(n for n in self.names if not (objects[n] and self.up(objects[n]))))
+
+    def stop(self) -> list[frozenset[str]]:
+        self.proc.terminate()
+        self.join(10)
+        return self.down_sets
+
+
+def studio_up(obj: dict) -> bool:
+    return obj.get("status", {}).get("state") == "Running"
+
+
+def pod_up(obj: dict) -> bool:
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in obj.get("status", {}).get("conditions", []))
+    return ready and not obj["metadata"].get("deletionTimestamp")
 
 
 def test_immediate_rollout_restarts_studios_one_at_a_time(cluster: Cluster, namespace: str, request):
@@ -214,8 +227,10 @@ def test_immediate_rollout_restarts_studios_one_at_a_time(cluster: Cluster, name
         wait_state(cluster, namespace, s, "Running")
     pods = {s: pod_uid(cluster, namespace, s) for s in studios}
 
-    poller = StatePoller(cluster, namespace)
-    poller.start()
+    watches = [DownTimeline(cluster, namespace, "codestudios", studios, studio_up),
+               DownTimeline(cluster, namespace, "pods", studios, pod_up)]
+    for w in watches:
+        w.start()
     try:
         patch_build(cluster, name, aptPackages=["git", "curl"])
         second = wait_build(cluster, name, "Succeeded", not_hash=first["buildHash"])["status"]
@@ -225,12 +240,12 @@ def test_immediate_rollout_restarts_studios_one_at_a_time(cluster: Cluster, name
             timeout=120, what="every studio to run the new image",
         )
     finally:
-        poller.stop.set()
-        poller.join()
-    worst = max(poller.samples, key=len)
-    print(f"rollout: {len(poller.samples)} samples, most studios down at once: {sorted(worst)}")
-    assert len(worst) <= 1, f"{sorted(worst)} were down at the same time"
-    assert sum(1 for sample in poller.samples if sample) > 0  # the poller did see the restarts
+        timelines = [w.stop() for w in watches]
+    for what, timeline in zip(("studios", "pods"), timelines):
+        print(f"rollout: {len(timeline)} {what} changes watched, most down at once: {max(map(len, timeline))}")
+        assert max(map(len, timeline)) <= 1, f"{what} down at the same time: {[sorted(d) for d in timeline if len(d) > 1]}"
+        # Each one was down once, in turn: the watch did see the restarts.
+        assert {n for down in timeline for n in down} == set(studios)
     for s in studios:
         assert pod_uid(cluster, namespace, s) != pods[s]
         assert cluster.get("codestudio", s, namespace)["spec"].get("restartRequestedAt") is None  # spec untouched
@@ -280,3 +295,14 @@ def test_prebuilt_image_by_tag_is_reported_unpinned(cluster: Cluster, request):
     assert t["status"]["image"] == "quay.io/jupyter/base-notebook:2024-12-02"
     assert condition(t, "Ready")["status"] == "True" and condition(t, "Built")["reason"] == "Prebuilt"
     assert t["status"]["codeStudios"] == 0
+
+
+def test_operator_killed_mid_build_adopts_the_running_build(cluster: Cluster, running_operator, request):
+    name, _ = build_template(cluster, request, pip=("requests==2.32.3",))
+    cluster.wait_for(lambda: build_jobs(cluster, name), what="the build Job")
+    running_operator.kill()
+    time.sleep(2)  # the builder finishes while nobody watches
+    running_operator.start()
+    t = wait_build(cluster, name, "Succeeded")
+    assert [j["metadata"]["name"] for j in build_jobs(cluster, name)] == [t["status"]["build"]["job"]]
+    assert t["status"]["build"]["attempts"] == 1

@@ -10,6 +10,7 @@ from .. import labels as L
 from ..api import CodeStudioTemplate
 from ..api.template import ImageBuild
 from ..conditions import condition, parse_time, rfc3339
+from ..studios.plan import Create
 from .build import BuildOutcome, BuildRef, build_hash, build_job, destination, read_build
 from .dockerfile import InvalidBuildInput, render_dockerfile
 from .rollout import StudioView, names, plan_rollout
@@ -27,11 +28,6 @@ class Observed:
     jobs: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # this template's build Jobs
     pods: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # build pod by Job name
     studios: list[StudioView] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass(frozen=True)
-class Create:
-    manifest: dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from .. import labels as L
@@ -15,8 +14,6 @@ from .rollout import StudioView
 
 if TYPE_CHECKING:
     from ..controller import Controller
-
-log = logging.getLogger(__name__)
 
 
 def _studio_view(ctrl: Controller, namespace: str, name: str) -> StudioView | None:
