@@ -57,8 +57,8 @@ class Plan:
     restarted: StudioView | None = None  # the studio the rollout restarts now
 
 
-def retry_delay(attempts: int, base: float = RETRY_BASE, cap: float = RETRY_MAX) -> float:
-    return min(base * 2 ** max(attempts - 1, 0), cap)
+def retry_delay(attempts: int) -> float:
+    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_MAX)
 
 
 def _job_attempt(job: dict[str, Any]) -> int:
@@ -103,8 +103,7 @@ def _plan_prebuilt(obs: Observed, ref: str) -> _Image:
                   [_delete_job(obs, j) for j in obs.jobs if not _finished(j)])
 
 
-def _plan_build(obs: Observed, build: ImageBuild, now: datetime.datetime, may_start: bool,
-                retry_base: float, retry_max: float) -> _Image:
+def _plan_build(obs: Observed, build: ImageBuild, now: datetime.datetime, may_start: bool) -> _Image:
     t = obs.template
     previous = t.status
     try:
@@ -151,7 +150,7 @@ def _plan_build(obs: Observed, build: ImageBuild, now: datetime.datetime, may_st
         # A spec change since the failed attempt (a fixed push secret, say) earns an immediate retry.
         changed = job is not None and _job_generation(job) < ref.generation
         elapsed = (now - (parse_time(outcome.finished_at) or now)).total_seconds()
-        wait = 0.0 if changed else retry_delay(attempt, retry_base, retry_max) - elapsed
+        wait = 0.0 if changed else retry_delay(attempt) - elapsed
         start, retry_in = wait <= 0, (wait if wait > 0 else None)
 
     if start and may_start:
@@ -202,8 +201,7 @@ def _pinned(image: str | None) -> dict[str, Any] | None:
                      "images; pin it by digest (image@sha256:…) for reproducible studios")
 
 
-def plan_template(obs: Observed, now: datetime.datetime,
-                  retry_base: float = RETRY_BASE, retry_max: float = RETRY_MAX) -> Plan:
+def plan_template(obs: Observed, now: datetime.datetime) -> Plan:
     t = obs.template
     meta = t.metadata
     deleting = meta.deletion_timestamp is not None
@@ -223,7 +221,7 @@ def plan_template(obs: Observed, now: datetime.datetime,
     if spec_image.build is None:
         part = _plan_prebuilt(obs, spec_image.prebuilt or "")
     else:
-        part = _plan_build(obs, spec_image.build, now, not deleting, retry_base, retry_max)
+        part = _plan_build(obs, spec_image.build, now, may_start=not deleting)
     actions += part.actions
 
     rollout = plan_rollout(t.spec.update_policy, part.image, users, paused=deleting)

@@ -105,7 +105,12 @@ async def execute(ctrl: Controller, template: CodeStudioTemplate, action: Create
         meta: dict[str, Any] = {"name": template.metadata.name, "uid": template.metadata.uid}
         if action.present:
             meta["finalizers"] = [L.IN_USE_FINALIZER]
-        stored = await ctrl.kube.apply({"apiVersion": API_VERSION, "kind": "CodeStudioTemplate", "metadata": meta})
+        try:
+            stored = await ctrl.kube.apply({"apiVersion": API_VERSION, "kind": "CodeStudioTemplate", "metadata": meta})
+        except ApiError as exc:
+            if exc.status == 409:  # the uid precondition: this template is gone; a namesake has its own reconcile
+                return
+            raise
         if stored:
             ctrl.cache.wrote("templates", template.metadata.name, stored)
 
