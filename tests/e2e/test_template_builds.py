@@ -41,7 +41,7 @@ def builds(cluster: Cluster):
 
 
 def build_template(cluster: Cluster, request, repository: str = REPOSITORY, apt: tuple[str, ...] = ("git",),
-                   pip: tuple[str, ...] = ("numpy==2.1.0",), **spec) -> tuple[str, dict]:
+                   pip: tuple[str, ...] = ("numpy==2.1.0",), builder: str | None = None, **spec) -> tuple[str, dict]:
     name = unique_name("build")
     manifest = template_manifest(name, **spec)
     manifest["spec"]["image"] = {"build": {
@@ -49,6 +49,7 @@ def build_template(cluster: Cluster, request, repository: str = REPOSITORY, apt:
         "aptPackages": list(apt),
         "pipPackages": list(pip),
         "registry": {"repository": repository, "pushSecretRef": {"name": "registry-push"}},
+        **({"builderImage": builder} if builder else {}),
     }}
     cluster.apply(manifest)
     request.addfinalizer(lambda: cluster.kubectl("delete", "codestudiotemplate", name, "--wait=false", check=False))
@@ -178,6 +179,15 @@ def test_failed_build_reports_the_builder_message_and_a_fix_builds_again(cluster
     assert condition(fixed, "Ready")["status"] == "True"
     wait_state(cluster, namespace, "bea", "Running")
     assert pod_image(cluster, namespace, "bea") == fixed["status"]["image"]
+
+
+def test_a_builder_image_that_cannot_be_pulled_fails_the_build_at_once(cluster: Cluster, request):
+    # kwok reports ErrImagePull for registries under .invalid (hack/kwok/stages.yaml), as a kubelet would.
+    name, _ = build_template(cluster, request, builder="registry.invalid/kaniko/executor:v1")
+    t = wait_build(cluster, name, "Failed", timeout=30)
+    assert t["status"]["build"]["message"].startswith("ErrImagePull")
+    # The stuck Job is removed rather than left to its deadline.
+    cluster.wait_for(lambda: build_jobs(cluster, name) == [], what="the stuck build Job to go")
 
 
 class DownTimeline(threading.Thread):
