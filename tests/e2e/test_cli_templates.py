@@ -37,7 +37,9 @@ def test_list_and_status_of_a_prebuilt_template(cluster: Cluster, crds, request)
 
 @pytest.mark.usefixtures("running_operator")
 def test_logs_of_a_build(cluster: Cluster, tmp_path, request):
-    """Needs the operator's image builds: a build Job whose pod kwok keeps running."""
+    """Needs the operator's image builds: a build Job whose pod kwok keeps running (no Stage
+    completes it here)."""
+    cluster.kubectl("create", "namespace", OPERATOR_NAMESPACE, check=False)  # where builds run
     tpl = unique_name("tpl")
     manifest = template_manifest(tpl)
     manifest["spec"]["image"] = {"build": {"baseImage": "python:3.12-slim", "pipPackages": ["numpy"],
