@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+import subprocess
 
-from tests.e2e.cli import studioctl, studioctl_json, workspace_manifest
+import pytest
+import yaml
+
+from tests.e2e.cli import STUDIOCTL, studioctl, studioctl_json, workspace_manifest
 from tests.e2e.kube import Cluster, unique_name
 
 
@@ -55,8 +59,6 @@ def test_list_json_and_yaml_parse(cluster: Cluster, ws_name: str):
     assert item["kind"] == "Workspace" and item["spec"]["tier"] == "silver"
     assert "managedFields" not in item["metadata"]
 
-    import yaml
-
     proc = studioctl(cluster, "ws", "get", ws_name, "-o", "yaml")
     assert proc.returncode == 0
     assert yaml.safe_load(proc.stdout)["metadata"]["name"] == ws_name
@@ -95,8 +97,6 @@ def test_stop_and_start_write_spec(cluster: Cluster, ws_name: str):
     assert cluster.get("workspace", ws_name)["spec"]["state"] == "Stopped"
     started = studioctl(cluster, "ws", "start", ws_name, "-o", "json")
     assert started.returncode == 0, started.stderr
-    import json
-
     assert json.loads(started.stdout)["spec"]["state"] == "Active"
     assert cluster.get("workspace", ws_name)["spec"]["state"] == "Active"
 
@@ -129,13 +129,13 @@ def test_flags_go_before_or_after_the_subcommand(cluster: Cluster, ws_name: str)
 
 def test_unreachable_cluster_exits_1(cluster: Cluster, tmp_path):
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(pathlib_kubeconfig("https://127.0.0.1:1"))
+    kubeconfig.write_text(unreachable_kubeconfig("https://127.0.0.1:1"))
     proc = studioctl(cluster, "--kubeconfig", str(kubeconfig), "ws", "list")
     assert proc.returncode == 1
     assert "cannot reach the API server" in proc.stderr
 
 
-def pathlib_kubeconfig(server: str) -> str:
+def unreachable_kubeconfig(server: str) -> str:
     return f"""apiVersion: v1
 kind: Config
 clusters: [{{name: c, cluster: {{server: "{server}", insecure-skip-tls-verify: true}}}}]
@@ -143,3 +143,15 @@ users: [{{name: u, user: {{token: none}}}}]
 contexts: [{{name: c, context: {{cluster: c, user: u}}}}]
 current-context: c
 """
+
+
+def test_kubectl_plugin(cluster: Cluster, ws_name: str):
+    """kubectl runs kubectl-studio from the PATH as `kubectl studio`."""
+    cluster.apply(workspace_manifest(ws_name))
+    env = {**cluster.env, "PATH": f"{STUDIOCTL.parent}:{cluster.env['PATH']}"}
+    listed = subprocess.run([str(cluster.bindir / "kubectl"), "studio", "ws", "list", "-o", "json"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert ws_name in [i["metadata"]["name"] for i in json.loads(listed.stdout)["items"]]
+    helped = subprocess.run([str(cluster.bindir / "kubectl"), "studio", "--help"], env=env, capture_output=True, text=True)
+    assert helped.stdout.startswith("usage: kubectl studio ")

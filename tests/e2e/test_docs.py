@@ -7,7 +7,6 @@ transcripts) are illustrations and do not run.
 
 from __future__ import annotations
 
-import os
 import pathlib
 import re
 import subprocess
