@@ -8,7 +8,8 @@ from studio_operator.doctor import Options
 from studio_operator.doctor.findings import fixed, healthy, ok, problem, render, summary
 from studio_operator.doctor.install import _without_empty
 from studio_operator.doctor.stuck import check_stuck, failed_build, failed_studio, failed_workspace, never_reconciled, stuck_deletion
-from studio_operator.doctor.workspaces import _binds, namespace_of
+from studio_operator.client.workspaces import namespace_of
+from studio_operator.doctor.workspaces import _binds
 
 NOW = datetime.datetime(2026, 1, 2, 12, 0, 0, tzinfo=datetime.UTC)
 OPTIONS = Options(stuck_after=60)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..api.workspace import Member
+from ..api.workspace import Member, MemberKind, MemberRole
 from ..client import Client
+from ..client.workspaces import namespace_of
 from ..conditions import now
 from . import output
 from .common import command_group, emit, request, say, wait
 
-ROLES = ("owner", "admin", "member", "viewer")
-KINDS = ("User", "Group", "ServiceAccount")
+ROLES = MemberRole.__args__
+KINDS = MemberKind.__args__
 
 
 def workspace_row(obj: dict[str, Any], at) -> list[Any]:
@@ -43,7 +44,7 @@ def describe(obj: dict[str, Any]) -> str:
             ("Name", obj["metadata"]["name"]),
             ("Display name", spec.get("displayName")),
             ("Tier", spec.get("tier")),
-            ("Namespace", status.get("namespace") or spec.get("namespace") or obj["metadata"]["name"]),
+            ("Namespace", namespace_of(obj)),
             ("State", spec.get("state", "Active")),
             ("Phase", status.get("phase")),
             ("Deletion policy", spec.get("deletionPolicy", "Protect")),

@@ -14,6 +14,11 @@ from .resources import CODE_STUDIOS, WORKSPACES
 from .studios import CodeStudio
 
 
+def namespace_of(ws: dict[str, Any]) -> str:
+    """The namespace a Workspace object's studios live in: as reported, else as declared, else its name."""
+    return (ws.get("status") or {}).get("namespace") or ws["spec"].get("namespace") or ws["metadata"]["name"]
+
+
 def _same_member(m: dict[str, Any], name: str, kind: str) -> bool:
     return m.get("name") == name and m.get("kind", "User") == kind
 
@@ -26,7 +31,7 @@ class Workspace(Handle[api.Workspace]):
     @property
     def namespace(self) -> str:
         """The namespace the workspace's studios live in."""
-        return (self.raw.get("status") or {}).get("namespace") or self.raw["spec"].get("namespace") or self.name
+        return namespace_of(self.raw)
 
     @property
     def users(self) -> list[Member]:

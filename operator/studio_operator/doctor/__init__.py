@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from ..client import Client
 from ..client.resources import CODE_STUDIOS, TEMPLATES, WORKSPACES
+from ..client.workspaces import namespace_of
 from ..conditions import now
 from .findings import Finding, healthy, problem, render, summary
 from .install import check_crds, check_operator, check_registry, check_storage, check_webhooks
 from .options import Options
 from .stuck import check_stuck
-from .workspaces import check_workspace, namespace_of
+from .workspaces import check_workspace
 
 __all__ = ["Finding", "Options", "diagnose", "healthy", "render", "summary"]
 

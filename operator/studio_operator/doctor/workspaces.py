@@ -6,14 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..client import Client, NotFound
+from ..client.workspaces import namespace_of
 from .findings import Finding, ok, problem
 
 WORKSPACE_LABEL = "studio.dev/workspace"
 MEMBER_CLUSTER_ROLE = "studio-workspace-{role}"
-
-
-def namespace_of(ws: dict[str, Any]) -> str:
-    return (ws.get("status") or {}).get("namespace") or ws["spec"].get("namespace") or ws["metadata"]["name"]
 
 
 def _subject(member: dict[str, Any]) -> dict[str, Any]:
