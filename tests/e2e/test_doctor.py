@@ -175,3 +175,36 @@ def test_doctor_fix_restores_a_deleted_role_binding(cluster: Cluster, ws_name: s
     running_operator.start()
     healthy = studioctl(cluster, "doctor", ws_name, "--operator-url", running_operator.health_url)
     assert healthy.returncode == 0, healthy.stdout
+
+
+def operator_deployment(name: str, namespace: str, image: str = "registry.example.com/studio-operator:1", replicas: int = 1) -> dict:
+    labels = {"app.kubernetes.io/name": "studio-operator", "app.kubernetes.io/component": "operator",
+              "app.kubernetes.io/instance": name}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "operator", "image": image}]}}}}
+
+
+def test_doctor_judges_the_operator_deployment(cluster: Cluster, crds, namespace: str):
+    """How a real install looks to doctor: the Deployment's readiness (its pods' probes), its
+    replicas, and how many there are. kwok runs the pods; what they run does not matter here."""
+    cluster.apply(operator_deployment("studio-operator", namespace))
+    cluster.kubectl("-n", namespace, "rollout", "status", "deployment/studio-operator", "--timeout=60s")
+    proc = studioctl(cluster, "doctor", "--operator-namespace", namespace)
+    assert reported(proc, f"[ok] operator deployment/{namespace}/studio-operator: running, 1 of 1 ready"), proc.stdout
+
+    cluster.kubectl("-n", namespace, "scale", "deployment/studio-operator", "--replicas=2")
+    proc = studioctl(cluster, "doctor", "--operator-namespace", namespace)
+    assert reported(proc, f"[PROBLEM] operator deployment/{namespace}/studio-operator: 2 replicas would reconcile the same objects")
+    cluster.kubectl("-n", namespace, "scale", "deployment/studio-operator", "--replicas=1")
+
+    # A second release, say from another Helm install, whose image does not pull.
+    cluster.apply(operator_deployment("second-studio-operator", namespace, image="registry.invalid/studio-operator:1"))
+    proc = studioctl(cluster, "doctor", "--operator-namespace", namespace)
+    assert proc.returncode == 1
+    assert reported(proc, f"[PROBLEM] operator deployments: 2 operators would reconcile the same objects: "
+                          f"{namespace}/second-studio-operator, {namespace}/studio-operator"), proc.stdout
+    cluster.wait_for(lambda: "ImagePull" in studioctl(cluster, "doctor", "--operator-namespace", namespace).stdout,
+                     timeout=60, what="the failed pull to show")
+    proc = studioctl(cluster, "doctor", "--operator-namespace", namespace)
+    assert reported(proc, f"[PROBLEM] operator deployment/{namespace}/second-studio-operator: not running: 0 of 1 replicas ready (pods:")

@@ -16,6 +16,8 @@ from .findings import Finding, ok, problem
 from .options import Options
 
 OPERATOR = "studio-operator"
+# How the Helm chart labels the operator's Deployment, whatever the release is called.
+OPERATOR_SELECTOR = f"app.kubernetes.io/name={OPERATOR},app.kubernetes.io/component=operator"
 INSTALL_HINT = "install or upgrade the operator (helm upgrade --install, or kubectl apply -f manifests/install.yaml)"
 
 
@@ -92,7 +94,7 @@ def _url_health(url: str) -> Finding:
 def check_operator(client: Client, options: Options) -> list[Finding]:
     """Running, healthy and the only one: the Deployment(s) a real install has, and the liveness
     endpoint of an operator run outside the cluster (--operator-url)."""
-    labelled = client.request("GET", "/apis/apps/v1/deployments", {"labelSelector": f"app.kubernetes.io/name={OPERATOR}"})["items"]
+    labelled = client.request("GET", "/apis/apps/v1/deployments", {"labelSelector": OPERATOR_SELECTOR})["items"]
     try:
         named = [client.request("GET", f"/apis/apps/v1/namespaces/{options.operator_namespace}/deployments/{OPERATOR}")]
     except NotFound:
@@ -109,7 +111,7 @@ def check_operator(client: Client, options: Options) -> list[Finding]:
         findings.append(problem(
             "operator", f"deployment/{options.operator_namespace}/{OPERATOR}",
             f"no operator is running: no Deployment {OPERATOR} in {options.operator_namespace} "
-            f"(nor one labelled app.kubernetes.io/name={OPERATOR}), and no --operator-url to ask",
+            f"(nor one labelled {OPERATOR_SELECTOR}), and no --operator-url to ask",
             f"{INSTALL_HINT}; for an operator run by hand, pass --operator-url http://127.0.0.1:PORT/healthz",
         ))
     return findings
