@@ -73,3 +73,20 @@ def test_gone_and_the_operation_loop():
     operation = Operation("thing to go", lambda: next(reads), gone("thing"))
     assert operation.wait_for_result(timeout=5, on_progress=seen.append, interval=0) is None
     assert seen == ["deleting, waiting for studio.dev/cleanup", "deleted"]
+
+
+def test_api_errors_keep_the_servers_message():
+    from kubernetes.client.exceptions import ApiException
+
+    from studio_operator.client.errors import AlreadyExists, Conflict, Forbidden, Invalid, NotFound, from_api_exception
+
+    def error(status, body):
+        return from_api_exception(ApiException(status=status, reason="x", body=body))
+
+    refused = error(403, '{"message": "admission webhook \\"owner.studio.dev\\" denied the request: not yours"}')
+    assert isinstance(refused, Forbidden) and "not yours" in str(refused)
+    assert isinstance(error(422, '{"message": "spec.namespace: Invalid value"}'), Invalid)
+    assert isinstance(error(409, '{"message": "workspaces.studio.dev \\"a\\" already exists"}'), AlreadyExists)
+    assert isinstance(error(409, '{"message": "the object has been modified"}'), Conflict)
+    missing = error(404, "404 page not found")
+    assert isinstance(missing, NotFound) and "are the studio.dev CRDs installed?" in str(missing)

@@ -63,6 +63,8 @@ def _message(exc: ApiException) -> str:
     try:
         body = json.loads(exc.body or "")
     except (TypeError, ValueError):
+        if exc.status == 404:  # a plain-text 404: the API server does not serve the resource at all
+            return "the API server does not serve this resource: are the studio.dev CRDs installed?"
         return f"{exc.status} {exc.reason}".strip()
     return body.get("message") or f"{exc.status} {exc.reason}"
 
