@@ -17,6 +17,7 @@ from tests.e2e.cli import STUDIOCTL, studioctl, studioctl_json
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.studios import make_template, pod_uid, studio_manifest, template_manifest, wait_state
 
+UNPULLABLE = "registry.invalid/studios/none:1"  # kwok's nodes fail to pull from *.invalid registries
 BUILD = {"build": {"baseImage": "python:3.12-slim", "registry": {"repository": "registry.example.com/studios/py"}}}
 
 
@@ -94,12 +95,13 @@ def test_start_and_restart_wait(cluster: Cluster, namespace: str, request):
 
 
 @pytest.mark.usefixtures("running_operator")
-def test_wait_exits_1_when_the_studio_fails(cluster: Cluster, namespace: str):
-    cluster.apply(studio_manifest("eve", namespace, "no-such-template", owner="eve", state="Stopped"))
+def test_wait_exits_1_when_the_studio_fails(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request, image=UNPULLABLE)
+    cluster.apply(studio_manifest("eve", namespace, tpl, owner="eve", state="Stopped"))
     wait_state(cluster, namespace, "eve", "Stopped")
     proc = studioctl(cluster, "studio", "start", "eve", "-n", namespace, "--wait", "--timeout", "60s")
     assert proc.returncode == 1
-    assert f"error: CodeStudio {namespace}/eve is Failed: CodeStudioTemplate no-such-template does not exist" in proc.stderr
+    assert f'error: CodeStudio {namespace}/eve is Failed: ErrImagePull: failed to pull image "{UNPULLABLE}"' in proc.stderr
 
 
 @pytest.mark.usefixtures("running_operator")

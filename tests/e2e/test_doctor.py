@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.cli import studioctl, workspace_manifest
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.operator import OperatorProcess, free_port
-from tests.e2e.studios import studio_manifest, template_manifest, wait_state
+from tests.e2e.studios import make_template, studio_manifest, template_manifest, wait_state
 
 
 @pytest.fixture
@@ -111,9 +111,10 @@ def test_doctor_names_an_unreachable_webhook(cluster: Cluster, crds, request):
 
 @pytest.mark.usefixtures("running_operator")
 def test_doctor_names_stuck_deletions_and_failed_studios(cluster: Cluster, namespace: str, request):
-    cluster.apply(studio_manifest("broken", namespace, "no-such-template", owner="kim"))
+    unpullable = make_template(cluster, request, image="registry.invalid/studios/none:1")  # kwok fails the pull
+    cluster.apply(studio_manifest("broken", namespace, unpullable, owner="kim"))
     wait_state(cluster, namespace, "broken", "Failed")
-    held = studio_manifest("held", namespace, "no-such-template", owner="kim", state="Stopped")
+    held = studio_manifest("held", namespace, unpullable, owner="kim", state="Stopped")
     held["metadata"]["finalizers"] = ["test.studio.dev/hold"]
     cluster.apply(held)
     request.addfinalizer(lambda: cluster.kubectl("-n", namespace, "patch", "codestudio", "held", "--type=json", "-p",
@@ -124,7 +125,7 @@ def test_doctor_names_stuck_deletions_and_failed_studios(cluster: Cluster, names
     assert proc.returncode == 1
     assert reported(proc, f"[PROBLEM] stuck codestudio/{namespace}/held: deleting for")
     assert reported(proc, "held by finalizers test.studio.dev/hold")
-    assert reported(proc, f"[PROBLEM] stuck codestudio/{namespace}/broken: Failed: CodeStudioTemplate no-such-template does not exist")
+    assert reported(proc, f"[PROBLEM] stuck codestudio/{namespace}/broken: Failed: ErrImagePull: failed to pull image")
     assert f"next: fix what the message names; the studio recovers by itself once the cause is gone (studioctl studio status broken -n {namespace})" in proc.stdout
 
 

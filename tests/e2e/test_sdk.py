@@ -138,9 +138,10 @@ def test_code_studio_lifecycle_futures(client: Client, cluster: Cluster, namespa
 
 @pytest.mark.usefixtures("running_operator")
 def test_futures_raise_on_failure_and_timeout(client: Client, cluster: Cluster, namespace: str, request):
-    cluster.apply(studio_manifest("dan", namespace, "no-such-template", owner="dan", state="Stopped"))
+    unpullable = make_template(cluster, request, image="registry.invalid/studios/none:1")  # kwok fails the pull
+    cluster.apply(studio_manifest("dan", namespace, unpullable, owner="dan", state="Stopped"))
     wait_state(cluster, namespace, "dan", "Stopped")
-    with pytest.raises(OperationFailed, match="CodeStudioTemplate no-such-template does not exist"):
+    with pytest.raises(OperationFailed, match="is Failed: ErrImagePull: failed to pull image"):
         client.code_studio("dan", namespace).start().wait_for_result(timeout=60)
 
     tpl = unique_name("tpl")
@@ -177,6 +178,7 @@ def test_workspace_studios(client: Client, cluster: Cluster, ws_name: str, reque
     assert status.phase == "Active" and status.namespace == team.namespace
     studio = team.create_code_studio("notebook", tpl, owner="alice")
     assert studio.namespace == team.namespace
+    assert studio.start().wait_for_result(timeout=60).state == "Running"
     assert [s.name for s in team.code_studios(owner="alice")] == ["notebook"]
     assert team.code_studio("notebook").get_settings().template == tpl
 
