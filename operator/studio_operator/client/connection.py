@@ -33,9 +33,8 @@ def _load(kubeconfig: str | None, context: str | None) -> tuple[k8s.Configuratio
             raise StudioError(f"cannot load kubeconfig: {exc}") from None
         kubeconfig_loader.load_incluster_config(client_configuration=configuration)
         return configuration, SERVICE_ACCOUNT_NAMESPACE.read_text().strip()
-    _, active = kubeconfig_loader.list_kube_config_contexts(config_file=kubeconfig)
+    contexts, active = kubeconfig_loader.list_kube_config_contexts(config_file=kubeconfig)
     if context:
-        contexts, _ = kubeconfig_loader.list_kube_config_contexts(config_file=kubeconfig)
         active = next(c for c in contexts if c["name"] == context)
     return configuration, active.get("context", {}).get("namespace") or "default"
 
