@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import signal
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -23,6 +24,20 @@ def free_port() -> int:
 
 
 WEBHOOK_CONFIGURATIONS = ("validatingwebhookconfiguration/studio.dev", "mutatingwebhookconfiguration/studio.dev")
+
+
+@contextlib.contextmanager
+def validating_webhooks_bypassed(kubectl: Callable[..., subprocess.CompletedProcess]) -> Iterator[None]:
+    """The operator's validating webhooks out of the way (as a cluster admin may do, or a request
+    racing another may slip past them), to show what holds without them; restored afterwards."""
+    saved = json.loads(kubectl("get", WEBHOOK_CONFIGURATIONS[0], "-o", "json").stdout)
+    for field in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+        saved["metadata"].pop(field, None)
+    kubectl("delete", WEBHOOK_CONFIGURATIONS[0])
+    try:
+        yield
+    finally:
+        kubectl("create", "-f", "-", input=json.dumps(saved))
 
 
 class OperatorProcess:

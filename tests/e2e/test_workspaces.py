@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.e2e.kube import Cluster, unique_name
+from tests.e2e.operator import validating_webhooks_bypassed
 from tests.e2e.studios import condition, make_template, pvc_uid, studio_manifest, wait_state
 from tests.e2e.workspaces import (
     apply_as,
@@ -267,7 +268,7 @@ def test_stop_all_stops_every_studio_keeps_volumes_and_active_restores(cluster: 
     assert {n: pvc_uid(cluster, ws, f"{n}-home") for n in "abc"} == volumes
 
 
-def test_protected_workspace_with_studios_is_not_deleted(cluster: Cluster, request, running_operator):
+def test_protected_workspace_with_studios_is_not_deleted(cluster: Cluster, request):
     tpl = make_template(cluster, request)
     ws = make_workspace(cluster, request, members=TEAM)
     wait_ready(cluster, ws)
@@ -278,26 +279,24 @@ def test_protected_workspace_with_studios_is_not_deleted(cluster: Cluster, reque
     assert "deletionTimestamp" not in workspace(cluster, ws)["metadata"]
 
     # With the webhook out of the way, the workspace's finalizer still keeps everything.
-    cluster.kubectl("delete", "validatingwebhookconfiguration", "studio.dev")
-    try:
+    with validating_webhooks_bypassed(cluster.kubectl):
         cluster.kubectl("delete", "workspace", ws, "--wait=false")
-        def blocked():
-            obj = workspace(cluster, ws)
-            ready = condition(obj, "Ready") if obj.get("status", {}).get("conditions") else {}
-            return obj if ready.get("reason") == "DeletionBlocked" else None
-        obj = cluster.wait_for(blocked, what="the deletion to be blocked")
-        assert obj["status"]["phase"] == "Terminating"
-        assert "alpha, beta" in condition(obj, "Ready")["message"]
-        time.sleep(2)
-        assert len(cluster.get("codestudios", namespace=ws)["items"]) == 2
-        assert cluster.get("namespace", ws)["status"]["phase"] == "Active"
-        # Deleting the studios lets the deletion finish.
-        kubectl_as(cluster, MEMBER, "-n", ws, "delete", "codestudio", "alpha", "beta", check=True)
-        cluster.wait_for(lambda: workspace(cluster, ws) is None and cluster.get("namespace", ws) is None,
-                         timeout=60, what="the workspace and its namespace to go")
-    finally:
-        running_operator.kill()
-        running_operator.start()  # registers the webhooks again
+
+    def blocked():
+        obj = workspace(cluster, ws)
+        ready = condition(obj, "Ready") if obj.get("status", {}).get("conditions") else {}
+        return obj if ready.get("reason") == "DeletionBlocked" else None
+
+    obj = cluster.wait_for(blocked, what="the deletion to be blocked")
+    assert obj["status"]["phase"] == "Terminating"
+    assert "alpha, beta" in condition(obj, "Ready")["message"]
+    time.sleep(2)
+    assert len(cluster.get("codestudios", namespace=ws)["items"]) == 2
+    assert cluster.get("namespace", ws)["status"]["phase"] == "Active"
+    # Deleting the studios lets the deletion finish.
+    kubectl_as(cluster, MEMBER, "-n", ws, "delete", "codestudio", "alpha", "beta", check=True)
+    cluster.wait_for(lambda: workspace(cluster, ws) is None and cluster.get("namespace", ws) is None,
+                     timeout=60, what="the workspace and its namespace to go")
 
 
 def test_cascade_deletes_studios_then_namespace_keeping_retained_volumes(cluster: Cluster, request):
