@@ -233,10 +233,16 @@ def build_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs
 
 
 @kopf.on.event(GROUP, VERSION, "workspaces")
-def workspace_changed(spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+def workspace_changed(body: kopf.Body, spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     ctrl.enqueue("workspace", name)
+    # Its studios read its spec (state, quota, defaults), not its status, which changes with
+    # every studio's: look at them again only when the spec changed (memo is this object's).
+    generation = body["metadata"].get("generation")
+    if memo.get("studios_saw_generation") == generation:
+        return
+    memo["studios_saw_generation"] = generation
     namespace = spec.get("namespace") or name
     for ns, studio in ctrl.cache.keys("studios"):
         if ns == namespace:

@@ -2,10 +2,12 @@
 
 import ssl
 
+import kopf
 import pytest
 from cryptography import x509
 
 from studio_operator.admission import rules
+from studio_operator.admission.webhooks import default_owner
 from studio_operator.admission.server import self_signed_certificate
 from tests.unit.workspace_fixtures import workspace
 
@@ -86,3 +88,14 @@ def test_self_signed_certificate_serves_its_addresses(tmp_path):
     (tmp_path / "tls.key").write_bytes(key_pem)
     context = ssl.create_default_context(purpose=ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tmp_path / "tls.crt", tmp_path / "tls.key")  # what the server does with them
+
+
+@pytest.mark.parametrize("spec, patched", [
+    ({"template": "py"}, {"spec": {"owner": "mia"}}),
+    ({"template": "py", "owner": "adam"}, {}),
+    ({"template": "py", "owner": ""}, {}),  # the schema refuses it, naming the field
+])
+def test_owner_defaults_to_the_creating_user(spec, patched):
+    patch = kopf.Patch()
+    default_owner(spec=kopf.Spec(kopf.Body({"spec": spec})), patch=patch, userinfo={"username": "mia"})
+    assert dict(patch) == patched

@@ -65,8 +65,8 @@ async def names_in(kube: Kube, kind: str, namespace: str | None = None) -> list[
 
 @kopf.on.mutate(GROUP, VERSION, "codestudios", id="codestudio-owner", operations=["CREATE"])
 def default_owner(spec: kopf.Spec, patch: kopf.Patch, userinfo: dict[str, Any], **_: Any) -> None:
-    """spec.owner defaults to the user who creates the studio."""
-    if not spec.get("owner"):
+    """spec.owner defaults to the user who creates the studio (an empty one is the schema's to refuse)."""
+    if spec.get("owner") is None:
         patch.spec["owner"] = userinfo["username"]
 
 
