@@ -214,6 +214,28 @@ def test_quotas_refuse_studios_over_the_limit_with_a_clear_message(cluster: Clus
                      what="the workspace to show the quota's usage")
 
 
+def test_studios_starting_together_never_exceed_max_running(cluster: Cluster, request):
+    tpl = make_template(cluster, request)
+    ws = make_workspace(cluster, request, members=TEAM, state="Stopped", quota={"maxRunningCodeStudios": 2})
+    wait_ready(cluster, ws)
+    names = [f"r{i}" for i in range(8)]
+    assert apply_as(cluster, MEMBER, {"apiVersion": "v1", "kind": "List",
+                                       "items": [own_studio(n, ws, tpl) for n in names]}).returncode == 0
+    for name in names:
+        wait_state(cluster, ws, name, "Stopped")
+    # Resuming the workspace asks all eight to start at the same moment.
+    assert patch_as(cluster, OWNER, "workspace", ws, {"spec": {"state": "Active"}}).returncode == 0
+    most = 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        most = max(most, len(cluster.get("pods", namespace=ws)["items"]))
+        time.sleep(0.1)
+    assert most == 2
+    studios = cluster.get("codestudios", namespace=ws)["items"]
+    assert sorted(s["status"]["state"] for s in studios) == ["Failed"] * 6 + ["Running"] * 2
+    assert all("maxRunningCodeStudios=2" in s["status"]["message"] for s in studios if s["status"]["state"] == "Failed")
+
+
 def test_concurrent_creates_never_exceed_max_code_studios(cluster: Cluster, request):
     """The webhook counts what exists; the ResourceQuota (enforced by the API server) holds the
     line when creates race past it."""
