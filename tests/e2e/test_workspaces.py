@@ -331,6 +331,9 @@ def test_cascade_deletes_studios_then_namespace_keeping_retained_volumes(cluster
         wait_state(cluster, ws, name, "Running")
     volumes = {n: cluster.get("pvc", f"{n}-home", ws)["spec"]["volumeName"] for n in ("keep", "drop")}
 
+    # The namespace goes only with the workspace: deleted directly, it would take the kept volume.
+    error = refusal(cluster.kubectl("delete", "namespace", ws, "--wait=false", check=False))
+    assert f"namespace {ws} belongs to workspace {ws}; delete the workspace instead" in error
     cluster.kubectl("delete", "workspace", ws, "--timeout=60s")
     assert cluster.wait_for(lambda: cluster.get("namespace", ws) is None, timeout=60, what="the namespace to go")
     kept = cluster.get("pv", volumes["keep"])

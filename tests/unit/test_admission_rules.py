@@ -77,6 +77,10 @@ def test_template_in_use_names_its_studios():
         "CodeStudioTemplate py is used by 2 CodeStudio(s): a/y, b/x; delete them or move them to another template first")
 
 
+def test_namespace_deletion_points_at_the_workspace():
+    assert "delete the workspace instead (kubectl delete workspace team)" in rules.namespace_delete_refusal("team-ns", "team")
+
+
 def test_self_signed_certificate_serves_its_addresses(tmp_path):
     cert_pem, key_pem = self_signed_certificate(["127.0.0.1", "webhook.example", "0.0.0.0"])
     cert = x509.load_pem_x509_certificate(cert_pem)

@@ -62,3 +62,9 @@ def template_delete_refusal(name: str, studios: Sequence[str]) -> str | None:
         return None
     return (f"CodeStudioTemplate {name} is used by {len(studios)} CodeStudio(s): {name_list(studios)}; "
             "delete them or move them to another template first")
+
+
+def namespace_delete_refusal(namespace: str, workspace: str) -> str:
+    return (f"namespace {namespace} belongs to workspace {workspace}; delete the workspace instead "
+            f"(kubectl delete workspace {workspace}), which keeps the home volumes of studios under "
+            "volumeReclaimPolicy: Retain")

@@ -130,3 +130,18 @@ async def protect_template(name: str, memo: kopf.Memo, **_: Any) -> None:
              if (s.get("spec") or {}).get("template") == name]
     if message := rules.template_delete_refusal(name, users):
         refuse(message)
+
+
+# --- a workspace's Namespace --------------------------------------------------------------------
+
+
+@kopf.on.validate("namespaces", id="workspace-namespace", operations=["DELETE"], labels={L.WORKSPACE: kopf.PRESENT})
+async def protect_namespace(body: kopf.Body, name: str, memo: kopf.Memo, **_: Any) -> None:
+    """Deleting a workspace's namespace directly would take its retained home volumes with it:
+    only the workspace's own deletion (which keeps them first) may."""
+    workspace = body["metadata"]["labels"][L.WORKSPACE]
+    found = await memo.controller.kube.get(API_VERSION, "Workspace", None, workspace)
+    if found is None or found["metadata"].get("deletionTimestamp"):
+        return
+    if owns_namespace(workspace_ref(Workspace.model_validate(found)), body):
+        refuse(rules.namespace_delete_refusal(name, workspace))

@@ -148,8 +148,8 @@ def plan_workspace(obs: Observed) -> Plan:
     wanted = {(c["kind"], c["metadata"]["name"]) for c in desired}
     for key, child in sorted(observed.items()):
         if key not in wanted and not _deleting(child):
-            api_version = child["apiVersion"]
-            actions.append(Delete(key[0], key[1], child["metadata"]["uid"], api_version, child["metadata"].get("namespace")))
+            meta = child["metadata"]
+            actions.append(Delete(key[0], key[1], meta["uid"], child["apiVersion"], meta.get("namespace")))
 
     missing = sorted(C.member_clusterrole(r) for r in C.ROLES if C.member_clusterrole(r) not in obs.member_roles)
     rbac = (condition("RBACReady", False, "ClusterRoleMissing",
