@@ -23,6 +23,3 @@ def studioctl_json(cluster: Cluster, *args: str) -> Any:
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
-
-def workspace_manifest(name: str, **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "studio.dev/v1alpha1", "kind": "Workspace", "metadata": {"name": name}, "spec": spec}

@@ -8,8 +8,9 @@ import subprocess
 import pytest
 import yaml
 
-from tests.e2e.cli import STUDIOCTL, studioctl, studioctl_json, workspace_manifest
+from tests.e2e.cli import STUDIOCTL, studioctl, studioctl_json
 from tests.e2e.kube import Cluster, unique_name
+from tests.e2e.workspaces import workspace_manifest
 
 
 @pytest.fixture

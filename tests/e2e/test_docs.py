@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.kube import Cluster
 from tests.e2e.operator import OperatorProcess
+from tests.e2e.workspaces import install_member_roles
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^```(sh|python)\n(.*?)^```$", re.S | re.M)
@@ -38,6 +39,7 @@ def clean(cluster: Cluster) -> None:
 
 @pytest.fixture
 def docs_env(cluster: Cluster, running_operator: OperatorProcess, monkeypatch):
+    install_member_roles(cluster)  # part of every install
     clean(cluster)
     env = {**cluster.env, "PATH": f"{pathlib.Path(sys.executable).parent}:{cluster.env['PATH']}",
            "STUDIO_OPERATOR_URL": running_operator.health_url}

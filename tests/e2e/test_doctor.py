@@ -7,10 +7,16 @@ import json
 
 import pytest
 
-from tests.e2e.cli import studioctl, workspace_manifest
+from tests.e2e.cli import studioctl
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.operator import OperatorProcess, free_port
 from tests.e2e.studios import make_template, studio_manifest, template_manifest, wait_state
+from tests.e2e.workspaces import install_member_roles, workspace_manifest
+
+
+@pytest.fixture
+def member_roles(cluster: Cluster) -> None:
+    install_member_roles(cluster)
 
 
 @pytest.fixture
@@ -51,27 +57,11 @@ def test_doctor_reports_crds_ok(cluster: Cluster, crds):
     assert all(set(f) == {"check", "subject", "status", "message", "next_step"} for f in report["findings"])
 
 
-def test_doctor_finds_a_missing_member_binding(cluster: Cluster, ws_name: str, operator: OperatorProcess):
-    operator.stop()  # nothing else may create the binding while doctor looks
-    cluster.kubectl("create", "namespace", ws_name)
-    cluster.kubectl("label", "namespace", ws_name, f"studio.dev/workspace={ws_name}")
-    request_cleanup = lambda: cluster.kubectl("delete", "namespace", ws_name, "--wait=false", check=False)  # noqa: E731
-    try:
-        cluster.apply(workspace_manifest(ws_name, members=[{"name": "bob", "role": "member"}]))
-        proc = studioctl(cluster, "doctor", ws_name)
-        assert proc.returncode == 1
-        assert reported(proc, f"[PROBLEM] workspace workspace/{ws_name} User bob (member): no RoleBinding in {ws_name} "
-                              "grants ClusterRole studio-workspace-member"), proc.stdout
-        assert reported(proc, f"[ok] workspace workspace/{ws_name} namespace/{ws_name}: exists")
-    finally:
-        request_cleanup()
-
-
 def test_doctor_names_a_foreign_namespace(cluster: Cluster, ws_name: str, namespace: str):
     cluster.apply(workspace_manifest(ws_name, namespace=namespace))
     proc = studioctl(cluster, "doctor", ws_name)
     assert proc.returncode == 1
-    assert reported(proc, f"[PROBLEM] workspace workspace/{ws_name} namespace/{namespace}: is not this workspace's")
+    assert reported(proc, f"[PROBLEM] workspace workspace/{ws_name} namespace/{namespace}: was not created for this workspace")
 
 
 def test_doctor_names_a_missing_storage_class_and_push_secret(cluster: Cluster, ws_name: str, request):
@@ -137,7 +127,7 @@ def wait_active(cluster: Cluster, name: str) -> dict:
                             timeout=60, what=f"workspace {name} to be Active")
 
 
-def test_doctor_exits_0_on_a_healthy_install(cluster: Cluster, ws_name: str, running_operator: OperatorProcess):
+def test_doctor_exits_0_on_a_healthy_install(cluster: Cluster, ws_name: str, member_roles, running_operator: OperatorProcess):
     cluster.apply(workspace_manifest(ws_name, members=[{"name": "alice", "role": "owner"}]))
     wait_active(cluster, ws_name)
     proc = studioctl(cluster, "doctor", ws_name, "--operator-url", running_operator.health_url)
@@ -147,35 +137,40 @@ def test_doctor_exits_0_on_a_healthy_install(cluster: Cluster, ws_name: str, run
     assert proc.stdout.splitlines()[-1].startswith("healthy:")
 
 
-def test_doctor_fix_restores_a_deleted_role_binding(cluster: Cluster, ws_name: str, running_operator: OperatorProcess):
+def test_doctor_fix_restores_a_deleted_role_binding(cluster: Cluster, ws_name: str, member_roles,
+                                                   running_operator: OperatorProcess):
     cluster.apply(workspace_manifest(ws_name, members=[{"name": "alice", "role": "owner"}, {"name": "bob", "role": "member"}]))
     namespace = wait_active(cluster, ws_name)["status"]["namespace"]
-
-    def bob_binding() -> dict | None:
-        items = cluster.get("rolebindings", namespace=namespace)["items"]
-        return next((b for b in items if b["roleRef"]["name"] == "studio-workspace-member"
-                     and {"kind": "User", "name": "bob"}.items() <= (b.get("subjects") or [{}])[0].items()), None)
-
-    original = cluster.wait_for(bob_binding, timeout=30, what="bob's role binding")
+    binding = "studio-workspace-member"
+    original = cluster.wait_for(lambda: cluster.get("rolebinding", binding, namespace), timeout=30, what="the members' binding")
+    assert {"kind": "User", "name": "bob"}.items() <= original["subjects"][0].items()
     # Deleted by hand while no operator runs to put it back.
     running_operator.stop()
-    cluster.kubectl("-n", namespace, "delete", "rolebinding", original["metadata"]["name"])
+    cluster.kubectl("-n", namespace, "delete", "rolebinding", binding)
+    assert cluster.kubectl("auth", "can-i", "list", "codestudios", "-n", namespace, "--as", "bob", check=False).stdout.strip() == "no"
 
     found = studioctl(cluster, "doctor", ws_name)
     assert found.returncode == 1
-    assert reported(found, f"[PROBLEM] workspace workspace/{ws_name} User bob (member): no RoleBinding in {namespace}")
-    assert bob_binding() is None  # without --fix doctor changes nothing
+    assert reported(found, f"[PROBLEM] workspace workspace/{ws_name} rolebinding/{namespace}/{binding}: "
+                           "missing: User bob (member) has no access"), found.stdout
+    assert reported(found, f"next: studioctl doctor {ws_name} --fix restores it")
+    assert cluster.get("rolebinding", binding, namespace) is None  # without --fix doctor changes nothing
 
     fixed = studioctl(cluster, "doctor", ws_name, "--fix")
-    assert reported(fixed, f"[FIXED] workspace workspace/{ws_name} User bob (member)")
-    restored = bob_binding()
-    assert restored is not None and restored["metadata"]["name"] == original["metadata"]["name"]
+    assert reported(fixed, f"[FIXED] workspace workspace/{ws_name} rolebinding/{namespace}/{binding}: "
+                           "missing: User bob (member) has no access; restored as the operator builds it"), fixed.stdout
+    restored = cluster.get("rolebinding", binding, namespace)
     assert restored["roleRef"] == original["roleRef"] and restored["subjects"] == original["subjects"]
+    assert restored["metadata"]["ownerReferences"] == original["metadata"]["ownerReferences"]
+    assert cluster.kubectl("auth", "can-i", "list", "codestudios", "-n", namespace, "--as", "bob", check=False).stdout.strip() == "yes"
     assert fixed.returncode == 1  # the operator is still down
+    assert reported(fixed, "[PROBLEM] operator")
 
     running_operator.start()
     healthy = studioctl(cluster, "doctor", ws_name, "--operator-url", running_operator.health_url)
     assert healthy.returncode == 0, healthy.stdout
+    again = cluster.get("rolebinding", binding, namespace)
+    assert again["metadata"]["uid"] == restored["metadata"]["uid"]  # the operator kept what doctor restored
 
 
 def operator_deployment(name: str, namespace: str, image: str = "registry.example.com/studio-operator:1", replicas: int = 1) -> dict:

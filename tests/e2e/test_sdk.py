@@ -20,6 +20,7 @@ from studio_operator.client import (
 )
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.studios import make_template, pod_uid, studio_manifest, template_manifest, wait_state
+from tests.e2e.workspaces import install_member_roles
 
 
 @pytest.fixture
@@ -172,6 +173,7 @@ def test_templates(client: Client, cluster: Cluster, request):
 @pytest.mark.usefixtures("running_operator")
 def test_workspace_studios(client: Client, cluster: Cluster, ws_name: str, request):
     """Needs the operator's workspaces: the namespace exists once the workspace is Active."""
+    install_member_roles(cluster)
     tpl = make_template(cluster, request)
     team = client.workspaces.create(ws_name, members=[Member(name="alice", role="owner")])
     status = team.ready().wait_for_result(timeout=60)

@@ -9,7 +9,7 @@ from studio_operator.doctor.findings import fixed, healthy, ok, problem, render,
 from studio_operator.doctor.install import _without_empty
 from studio_operator.doctor.stuck import check_stuck, failed_build, failed_studio, failed_workspace, never_reconciled, stuck_deletion
 from studio_operator.client.workspaces import namespace_of
-from studio_operator.doctor.workspaces import _binds
+from studio_operator.doctor.workspaces import _without_access, differs
 
 NOW = datetime.datetime(2026, 1, 2, 12, 0, 0, tzinfo=datetime.UTC)
 OPTIONS = Options(stuck_after=60)
@@ -70,16 +70,24 @@ def test_nothing_stuck_is_one_ok_line():
     assert [(f.status, f.message) for f in findings] == [("ok", "0 workspaces, 1 studios, 0 templates: nothing stuck, Failed or unreconciled")]
 
 
-def test_member_bindings_match_by_role_and_subject():
-    binding = {"roleRef": {"kind": "ClusterRole", "name": "studio-workspace-member"},
-               "subjects": [{"kind": "User", "name": "bob", "apiGroup": "rbac.authorization.k8s.io"}]}
-    assert _binds(binding, {"name": "bob", "role": "member"})
-    assert not _binds(binding, {"name": "bob", "role": "admin"})
-    assert not _binds(binding, {"name": "bob", "kind": "Group", "role": "member"})
-    sa = {"roleRef": {"kind": "ClusterRole", "name": "studio-workspace-viewer"},
-          "subjects": [{"kind": "ServiceAccount", "name": "ci", "namespace": "tools"}]}
-    assert _binds(sa, {"kind": "ServiceAccount", "name": "ci", "namespace": "tools", "role": "viewer"})
-    assert not _binds(sa, {"kind": "ServiceAccount", "name": "ci", "namespace": "other", "role": "viewer"})
+def test_children_compare_what_the_builder_declares():
+    want = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "q"}, "spec": {"hard": {"requests.cpu": "1.5"}}}
+    server = {**want, "metadata": {"name": "q", "uid": "u"}, "spec": {"hard": {"requests.cpu": "1500m"}}, "status": {}}
+    assert differs(want, server) == []  # canonical quantities and server-added fields are no difference
+    assert differs(want, {**server, "spec": {"hard": {"requests.cpu": "2"}}}) == ["spec"]
+    binding = {"kind": "RoleBinding", "metadata": {}, "roleRef": {"name": "studio-workspace-member"},
+               "subjects": [{"kind": "User", "name": "bob"}]}
+    assert differs(binding, {**binding, "subjects": [{"kind": "User", "name": "bob"}, {"kind": "User", "name": "eve"}]}) == ["subjects"]
+    assert differs(binding, {**binding, "subjects": []}) == ["subjects"]
+    nobody = {**binding, "subjects": []}
+    assert differs(nobody, {k: v for k, v in nobody.items() if k != "subjects"}) == []  # the server drops []
+
+
+def test_a_missing_binding_names_who_has_no_access():
+    ws = {"spec": {"members": [{"name": "bob"}, {"name": "ann", "role": "owner"}, {"kind": "Group", "name": "devs"}]}}
+    assert _without_access(ws, {"roleRef": {"name": "studio-workspace-member"}}) == ": User bob, Group devs (member) have no access"
+    assert _without_access(ws, {"roleRef": {"name": "studio-workspace-owner"}}) == ": User ann (owner) has no access"
+    assert _without_access(ws, {"roleRef": {"name": "studio-workspace-viewer"}}) == ""
 
 
 def test_workspace_namespace_and_crd_comparison():

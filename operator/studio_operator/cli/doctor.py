@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 
-from .. import doctor
 from ..api.common import OPERATOR_NAMESPACE
 from ..client import Client
 from .common import emit, parse_duration
 
 
 def cmd_doctor(args: argparse.Namespace, client: Client) -> int:
+    # Imported here: doctor builds the operator's objects with the operator's own code, whose
+    # transport (kr8s, httpx) every other command would otherwise pay a second to import.
+    from .. import doctor
+
     options = doctor.Options(
         workspace=args.workspace, fix=args.fix, operator_url=args.operator_url,
         operator_namespace=args.operator_namespace, stuck_after=args.stuck_after,

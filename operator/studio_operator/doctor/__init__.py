@@ -14,7 +14,7 @@ from .findings import Finding, healthy, problem, render, summary
 from .install import check_crds, check_operator, check_registry, check_storage, check_webhooks
 from .options import Options
 from .stuck import check_stuck
-from .workspaces import check_workspace
+from .workspaces import check_member_roles, check_workspace
 
 __all__ = ["Finding", "Options", "diagnose", "healthy", "render", "summary"]
 
@@ -38,7 +38,8 @@ def diagnose(client: Client, options: Options) -> list[Finding]:
         used = {s["spec"].get("template") for s in studios}
         templates = [t for t in templates if t["metadata"]["name"] in used]
     findings += check_registry(client, options, templates)
+    findings += check_member_roles(client)
     for ws in workspaces:
-        findings += check_workspace(client, ws)
+        findings += check_workspace(client, ws, options.fix)
     findings += check_stuck(options, now(), workspaces, studios, templates)
     return findings
