@@ -34,6 +34,8 @@ class Controller:
         self.queue = WorkQueue(self._process, workers=config.workers)
         self._resync: asyncio.Task | None = None
         self._events: set[asyncio.Task] = set()
+        # In-memory notes reconcilers keep between runs (lost on restart, so never the only truth).
+        self.memo: dict[str, Any] = {}
         # Serialises decisions that must not race, e.g. taking a namespace's last running slot.
         self.locks: collections.defaultdict[Hashable, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
 
