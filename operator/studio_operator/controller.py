@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from . import metrics
 from .cache import Cache
 from .config import Config
 from .conditions import now
@@ -35,6 +36,7 @@ class Controller:
         self._events: set[asyncio.Task] = set()
 
     def start(self) -> None:
+        metrics.observe(self.cache, self.queue)
         self.queue.start()
         self._resync = asyncio.create_task(self._resync_forever(), name="resync")
 
@@ -61,7 +63,8 @@ class Controller:
     async def _process(self, key: tuple) -> float | None:
         kind, *identity = key
         reconcile, _ = self.reconcilers[kind]
-        return await reconcile(self, *identity)
+        with metrics.reconciling(kind):
+            return await reconcile(self, *identity)
 
     def resync(self) -> None:
         for kind, (_, index) in self.reconcilers.items():

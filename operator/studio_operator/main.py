@@ -9,6 +9,8 @@ import os
 
 import kopf
 
+from . import metrics
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="studio-operator", description=__doc__)
@@ -17,6 +19,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=os.environ.get("STUDIO_LOG_FORMAT", "plain"))
     parser.add_argument("--liveness", default=os.environ.get("STUDIO_LIVENESS_ENDPOINT"),
                         help="serve /healthz here, e.g. http://0.0.0.0:8080/healthz")
+    parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("STUDIO_METRICS_PORT", "0")),
+                        help="serve Prometheus metrics on this port at /metrics (0: off)")
+    parser.add_argument("--metrics-host", default=os.environ.get("STUDIO_METRICS_HOST", "0.0.0.0"),
+                        help="address the metrics endpoint listens on")
     return parser.parse_args(argv)
 
 
@@ -32,7 +38,12 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     from . import handlers  # noqa: F401 - registers the handlers
 
-    asyncio.run(kopf.operator(clusterwide=True, standalone=True, liveness_endpoint=args.liveness))
+    asyncio.run(run(args))
+
+
+async def run(args: argparse.Namespace) -> None:
+    async with metrics.serving(args.metrics_host, args.metrics_port):
+        await kopf.operator(clusterwide=True, standalone=True, liveness_endpoint=args.liveness)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from .. import metrics
 from ..api import CodeStudio, CodeStudioTemplate, Workspace
 from ..api.common import API_VERSION
-from ..conditions import merge_conditions, now, rfc3339
+from ..conditions import merge_conditions, now, parse_time, rfc3339
 from .plan import Apply, Create, Delete, Observed, plan_studio
 
 if TYPE_CHECKING:
@@ -89,6 +90,8 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     if stored:
         ctrl.cache.wrote("studios", (meta.namespace, meta.name), stored)
     if desired["state"] != previous_state:
+        if desired["state"] == "Running" and previous_state == "Starting":
+            metrics.studio_started(parse_time(current.get("lastStateChange")), at)
         ctrl.event(
             {"apiVersion": API_VERSION, "kind": "CodeStudio",
              "metadata": {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid}},
