@@ -1,0 +1,43 @@
+"""The chart's CRDs are copies of crds/ and its ClusterRole is permissions.py; drift fails here."""
+
+from __future__ import annotations
+
+import pathlib
+
+import yaml
+
+from hack.chart import chart_files
+from studio_operator.permissions import RULES, cluster_role_rules
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_chart_files_match_their_sources():
+    stale = [str(p.relative_to(ROOT)) for p, text in chart_files(ROOT).items() if not p.exists() or p.read_text() != text]
+    assert not stale, f"run `make manifests`: {stale} differ from crds/ or permissions.py"
+
+
+def test_chart_crds_are_exactly_the_generated_ones():
+    chart = sorted(p.name for p in (ROOT / "helm" / "studio-operator" / "crds").iterdir())
+    assert chart == sorted(p.name for p in (ROOT / "crds").glob("*.yaml"))
+
+
+def test_operator_rules_name_no_wildcards_and_say_why():
+    for rule in RULES:
+        assert rule.why, rule
+        assert "*" not in (rule.group, *rule.resources, *rule.verbs), rule
+    for rule in cluster_role_rules():
+        assert set(rule) == {"apiGroups", "resources", "verbs"}  # no nonResourceURLs, no resourceNames wildcards
+
+
+def test_operator_never_may_escalate_bind_or_impersonate_freely():
+    verbs = {v for rule in cluster_role_rules() for v in rule["verbs"]}
+    assert not verbs & {"escalate", "impersonate", "*"}
+    secrets = [r for r in cluster_role_rules() if "secrets" in r["resources"]]
+    assert not secrets, "the operator reads no Secrets"
+
+
+def test_the_clusterrole_template_lists_the_rules_verbatim():
+    text = (ROOT / "helm" / "studio-operator" / "templates" / "clusterrole.yaml").read_text()
+    body = text.split("rules:\n", 1)[1].rsplit("{{- end }}", 1)[0]
+    assert yaml.safe_load(body) == cluster_role_rules()
