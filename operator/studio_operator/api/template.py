@@ -205,6 +205,7 @@ class BuildStatus(Model):
     started_at: Timestamp | None = Field(None, description="When the build started.")
     finished_at: Timestamp | None = Field(None, description="When the build finished.")
     message: str | None = Field(None, description="Result, or the tail of a failed build's log.", max_length=8192)
+    attempts: int | None = Field(None, description="Builds tried for the current inputs; failures retry with backoff.", ge=0)
 
 
 class CodeStudioTemplateStatus(Model):
