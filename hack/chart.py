@@ -5,7 +5,7 @@
     --check                         write nothing; exit 1 when a file is out of date
 
 The chart's crds/ are copies of crds/ (generated from the API models), and its ClusterRole's
-rules come from operator/studio_operator/permissions.py; tests fail when either drifts.
+and Role's rules come from operator/studio_operator/permissions.py; tests fail when either drifts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 
 import yaml
 
-from studio_operator.permissions import cluster_role_rules
+from studio_operator.permissions import cluster_role_rules, namespace_role_rules
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHART = ROOT / "helm" / "studio-operator"
@@ -27,13 +27,13 @@ RELEASE, NAMESPACE = "studio-operator", "studio-system"
 # The chart's oldest supported Kubernetes: helm built from source defaults to v1.20 otherwise.
 KUBE_VERSION = "1.30.0"
 
-CLUSTER_ROLE = """\
+ROLE = """\
 {{{{- /* Generated from operator/studio_operator/permissions.py by `make chart`. Do not edit. */}}}}
 {{{{- if .Values.rbac.create }}}}
 apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
+kind: {kind}
 metadata:
-  name: {{{{ include "studio-operator.fullname" . }}}}
+  name: {{{{ include "studio-operator.fullname" . }}}}{namespace}
   labels:
     {{{{- include "studio-operator.labels" . | nindent 4 }}}}
 rules:
@@ -41,12 +41,18 @@ rules:
 """
 
 
+def _role(kind: str, rules: list) -> str:
+    namespace = "\n  namespace: {{ .Release.Namespace }}" if kind == "Role" else ""
+    text = yaml.safe_dump(rules, sort_keys=False, default_flow_style=None, width=120)
+    return ROLE.format(kind=kind, namespace=namespace, rules=text)
+
+
 def chart_files(root: pathlib.Path = ROOT) -> dict[pathlib.Path, str]:
     """Chart files derived from the rest of the repository, by path."""
     chart = root / "helm" / "studio-operator"
     files = {chart / "crds" / crd.name: crd.read_text() for crd in sorted((root / "crds").glob("*.yaml"))}
-    rules = yaml.safe_dump(cluster_role_rules(), sort_keys=False, default_flow_style=None, width=120)
-    files[chart / "templates" / "clusterrole.yaml"] = CLUSTER_ROLE.format(rules=rules)
+    files[chart / "templates" / "clusterrole.yaml"] = _role("ClusterRole", cluster_role_rules())
+    files[chart / "templates" / "role.yaml"] = _role("Role", namespace_role_rules())
     return files
 
 

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, His
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from .conditions import parse_time
 from .kube import ApiError, RetryLater
 
 if TYPE_CHECKING:
@@ -61,6 +62,11 @@ BUILD_SECONDS = Histogram(
     "Duration of finished CodeStudioTemplate image builds, by result (Succeeded or Failed).",
     ["result"],
     buckets=(10, 30, 60, 120, 300, 600, 1200, 1800, 3600),
+)
+BUILDS = Counter(
+    f"{PREFIX}_template_builds_total",
+    "Finished CodeStudioTemplate image builds, by result (Succeeded or Failed; a refused Job is a Failed build).",
+    ["result"],
 )
 QUEUE_DEPTH = Gauge(f"{PREFIX}_work_queue_depth", "Objects waiting in the work queue.")
 
@@ -143,6 +149,15 @@ def observe(cache: Cache, queue: Sized) -> None:
     """Points the scrape-time gauges at the running operator's cache and work queue."""
     CACHE_COLLECTOR.cache = cache
     QUEUE_DEPTH.set_function(lambda: len(queue))
+
+
+def build_finished(build: dict[str, Any]) -> None:
+    """A template's build reached Succeeded or Failed (its status.build, RFC 3339 times)."""
+    result = build["phase"]
+    BUILDS.labels(result).inc()
+    started, finished = parse_time(build.get("startedAt")), parse_time(build.get("finishedAt"))
+    if started and finished:
+        BUILD_SECONDS.labels(result).observe(max((finished - started).total_seconds(), 0.0))
 
 
 def studio_started(starting_since: datetime.datetime | None, at: datetime.datetime) -> None:

@@ -7,7 +7,7 @@ import pathlib
 import yaml
 
 from hack.chart import chart_files
-from studio_operator.permissions import RULES, cluster_role_rules
+from studio_operator.permissions import RULES, cluster_role_rules, namespace_role_rules
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -26,7 +26,7 @@ def test_operator_rules_name_no_wildcards_and_say_why():
     for rule in RULES:
         assert rule.why, rule
         assert "*" not in (rule.group, *rule.resources, *rule.verbs), rule
-    for rule in cluster_role_rules():
+    for rule in cluster_role_rules() + namespace_role_rules():
         assert set(rule) == {"apiGroups", "resources", "verbs"}  # no nonResourceURLs, no resourceNames wildcards
 
 
@@ -37,7 +37,8 @@ def test_operator_never_may_escalate_bind_or_impersonate_freely():
     assert not secrets, "the operator reads no Secrets"
 
 
-def test_the_clusterrole_template_lists_the_rules_verbatim():
-    text = (ROOT / "helm" / "studio-operator" / "templates" / "clusterrole.yaml").read_text()
-    body = text.split("rules:\n", 1)[1].rsplit("{{- end }}", 1)[0]
-    assert yaml.safe_load(body) == cluster_role_rules()
+def test_the_role_templates_list_the_rules_verbatim():
+    for name, rules in (("clusterrole", cluster_role_rules()), ("role", namespace_role_rules())):
+        text = (ROOT / "helm" / "studio-operator" / "templates" / f"{name}.yaml").read_text()
+        body = text.split("rules:\n", 1)[1].rsplit("{{- end }}", 1)[0]
+        assert yaml.safe_load(body) == rules, name
