@@ -4,13 +4,15 @@
     python -m hack.chart --helm H   also render manifests/install.yaml with helm H (`make manifests`)
     --check                         write nothing; exit 1 when a file is out of date
 
-The chart's crds/ are copies of crds/ (generated from the API models), and its ClusterRole's
-and Role's rules come from operator/studio_operator/permissions.py; tests fail when either drifts.
+The chart's crds/ are copies of crds/ (generated from the API models), its ClusterRole's and
+Role's rules come from operator/studio_operator/permissions.py, and its README's table of values
+from the comments in values.yaml; tests fail when any of them drifts.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import pathlib
 import subprocess
 import sys
@@ -53,7 +55,54 @@ def chart_files(root: pathlib.Path = ROOT) -> dict[pathlib.Path, str]:
     files = {chart / "crds" / crd.name: crd.read_text() for crd in sorted((root / "crds").glob("*.yaml"))}
     files[chart / "templates" / "clusterrole.yaml"] = _role("ClusterRole", cluster_role_rules())
     files[chart / "templates" / "role.yaml"] = _role("Role", namespace_role_rules())
+    files[chart / "README.md"] = chart_readme(chart)
     return files
+
+
+VALUES_MARKER = "<!-- The table below is generated from values.yaml by `make chart`. -->\n"
+
+
+def values_table(values_yaml: str) -> str:
+    """A Markdown table of the documented values: every `# -- ` comment and the key under it.
+
+    A leaf value without such a comment is an error: every value is documented.
+    """
+    defaults = yaml.safe_load(values_yaml)
+    rows, doc, stack, documented = [], None, [], set()
+    for line in values_yaml.splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        indent = len(line) - len(line.lstrip())
+        if text.startswith("# -- "):
+            doc = [text[5:]]
+        elif text.startswith("#"):
+            if doc is not None:
+                doc.append(text.lstrip("# "))
+        else:
+            key = text.split(":", 1)[0]
+            stack = [(i, k) for i, k in stack if i < indent] + [(indent, key)]
+            path = [k for _, k in stack]
+            if any(tuple(path[:n]) in documented for n in range(1, len(path))):
+                doc = None
+                continue  # inside a value documented as a whole (e.g. a security context)
+            value = defaults
+            for k in path:
+                value = value[k]
+            if doc is not None:
+                documented.add(tuple(path))
+                default = json.dumps(value, separators=(", ", ": "))
+                rows.append(f"| `{'.'.join(path)}` | `{default}` | {' '.join(doc)} |")
+            elif not isinstance(value, dict) or not value:
+                raise ValueError(f"values.yaml: {'.'.join(path)} has no `# -- ` comment")
+            doc = None
+    return "| value | default | description |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
+
+
+def chart_readme(chart: pathlib.Path) -> str:
+    text = (chart / "README.md").read_text()
+    head = text.split(VALUES_MARKER, 1)[0]
+    return head + VALUES_MARKER + "\n" + values_table((chart / "values.yaml").read_text())
 
 
 def render_install(helm: str, chart: pathlib.Path = CHART) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
+import pytest
 import yaml
 
 from hack.chart import chart_files
@@ -42,3 +43,11 @@ def test_the_role_templates_list_the_rules_verbatim():
         text = (ROOT / "helm" / "studio-operator" / "templates" / f"{name}.yaml").read_text()
         body = text.split("rules:\n", 1)[1].rsplit("{{- end }}", 1)[0]
         assert yaml.safe_load(body) == rules, name
+
+
+def test_every_chart_value_is_documented():
+    from hack.chart import values_table
+
+    assert "| `metrics.port` | `8081` |" in values_table((ROOT / "helm" / "studio-operator" / "values.yaml").read_text())
+    with pytest.raises(ValueError, match="replicas has no"):
+        values_table("# -- Documented.\nimage: x\nreplicas: 2\n")
