@@ -7,7 +7,7 @@ import json
 from tests.argocd import health
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.operator import OperatorProcess
-from tests.e2e.studios import make_template, restart, set_spec, studio_manifest, wait_state
+from tests.e2e.studios import make_template, restart, run_stop_start, set_spec, studio_manifest, wait_state
 
 # What this test itself writes with: kubectl's client-side apply, and kubectl patch.
 TEST_MANAGERS = {"kubectl-client-side-apply", "kubectl-patch", "kubectl"}
@@ -28,12 +28,7 @@ def test_operator_never_writes_spec(cluster: Cluster, namespace: str, running_op
                    "spec": {"displayName": "GitOps", "members": [{"kind": "User", "name": "alice", "role": "owner"}]}})
     request.addfinalizer(lambda: cluster.kubectl("delete", "workspace", workspace, "--wait=false", check=False))
     tpl = make_template(cluster, request, updatePolicy="Immediate")
-    cluster.apply(studio_manifest("git", namespace, tpl))
-    wait_state(cluster, namespace, "git", "Running")
-    set_spec(cluster, namespace, "git", state="Stopped")
-    wait_state(cluster, namespace, "git", "Stopped")
-    set_spec(cluster, namespace, "git", state="Running")
-    wait_state(cluster, namespace, "git", "Running")
+    run_stop_start(cluster, namespace, "git", tpl)
     restart(cluster, namespace, "git")
     # A template change the operator rolls out to the studio itself (updatePolicy: Immediate).
     cluster.kubectl("patch", "codestudiotemplate", tpl, "--type=merge",

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.operator import OperatorProcess
-from tests.e2e.studios import make_template, set_spec, studio_manifest, template_manifest, wait_state
+from tests.e2e.studios import make_template, run_stop_start, studio_manifest, template_manifest
 
 STAGES = pathlib.Path(__file__).parent / "stages" / "image-build.yaml"
 
@@ -45,12 +45,7 @@ def test_metrics_after_studio_and_template_lifecycles(cluster: Cluster, namespac
 
     # A studio created, stopped and started again: two Starting -> Running transitions.
     tpl = make_template(cluster, request)
-    cluster.apply(studio_manifest("metered", namespace, tpl))
-    wait_state(cluster, namespace, "metered", "Running")
-    set_spec(cluster, namespace, "metered", state="Stopped")
-    wait_state(cluster, namespace, "metered", "Stopped")
-    set_spec(cluster, namespace, "metered", state="Running")
-    wait_state(cluster, namespace, "metered", "Running")
+    run_stop_start(cluster, namespace, "metered", tpl)
 
     # A studio whose pod the API server refuses (a quota that admits no pods): reconcile errors.
     cluster.kubectl("-n", namespace, "create", "quota", "no-pods", "--hard=pods=0")
