@@ -4,7 +4,8 @@
     python -m hack.chart --helm H   also render manifests/install.yaml with helm H (`make manifests`)
     --check                         write nothing; exit 1 when a file is out of date
 
-The chart's crds/ are copies of crds/ (generated from the API models), its ClusterRole's and
+The chart's crds/ are copies of crds/ (generated from the API models), its files/member-roles/
+copies of manifests/rbac/ (the ClusterRoles workspace members are bound to), its ClusterRole's and
 Role's rules come from operator/studio_operator/permissions.py, and its README's table of values
 from the comments in values.yaml; tests fail when any of them drifts.
 """
@@ -53,6 +54,8 @@ def chart_files(root: pathlib.Path = ROOT) -> dict[pathlib.Path, str]:
     """Chart files derived from the rest of the repository, by path."""
     chart = root / "helm" / "studio-operator"
     files = {chart / "crds" / crd.name: crd.read_text() for crd in sorted((root / "crds").glob("*.yaml"))}
+    for role in sorted((root / "manifests" / "rbac").glob("*.yaml")):
+        files[chart / "files" / "member-roles" / role.name] = role.read_text()
     files[chart / "templates" / "clusterrole.yaml"] = _role("ClusterRole", cluster_role_rules())
     files[chart / "templates" / "role.yaml"] = _role("Role", namespace_role_rules())
     files[chart / "README.md"] = chart_readme(chart)

@@ -36,10 +36,11 @@ def render(cluster: Cluster, *args: str, release: str = RELEASE, namespace: str 
 
 
 def operator_kubeconfig(cluster: Cluster, directory: pathlib.Path) -> str:
-    """A kubeconfig for the chart's operator ServiceAccount, its RBAC applied from the chart."""
-    identity = render(cluster, "--set", "createNamespace=true",
-                      *(f"--show-only=templates/{t}.yaml" for t in ("namespace", "serviceaccount", "clusterrole", "role", "rolebinding",
-                                                                      "clusterrolebinding")))
+    """A kubeconfig for the chart's operator ServiceAccount, its RBAC (and the member ClusterRoles)
+    applied from the chart."""
+    templates = ("namespace", "serviceaccount", "clusterrole", "clusterrolebinding", "role", "rolebinding",
+                 "member-clusterroles")
+    identity = render(cluster, "--set", "createNamespace=true", *(f"--show-only=templates/{t}.yaml" for t in templates))
     cluster.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=studio-e2e", "-f", "-",
                     input=yaml.safe_dump_all(identity))
     account = next(d["metadata"]["name"] for d in identity if d["kind"] == "ServiceAccount")
