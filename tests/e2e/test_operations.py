@@ -47,9 +47,12 @@ def test_metrics_after_studio_and_template_lifecycles(cluster: Cluster, namespac
     tpl = make_template(cluster, request)
     run_stop_start(cluster, namespace, "metered", tpl)
 
-    # A studio whose pod the API server refuses (a quota that admits no pods): reconcile errors.
-    cluster.kubectl("-n", namespace, "create", "quota", "no-pods", "--hard=pods=0")
-    cluster.apply(studio_manifest("refused", namespace, tpl))
+    # A studio whose pod the API server refuses (a LimitRange caps CPU below what its template
+    # asks): reconcile errors, by the API server's reason.
+    cluster.apply({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "small", "namespace": namespace},
+                   "spec": {"limits": [{"type": "Container", "max": {"cpu": "100m"}}]}})
+    big = make_template(cluster, request, resources={"requests": {"cpu": "1"}, "limits": {"cpu": "1"}})
+    cluster.apply(studio_manifest("refused", namespace, big))
 
     # A template image build, played by kwok (tests/e2e/stages/image-build.yaml).
     cluster.kubectl("create", "namespace", "studio-system", check=False)
