@@ -7,7 +7,7 @@ BINDIR = $(shell hack/bindir.sh)
 STUDIOS ?= 1000
 export GOTOOLCHAIN := local
 
-.PHONY: lock help venv test test-unit test-e2e crds docs controlplane print-bindir cluster-up cluster-down run bench clean
+.PHONY: lock help venv test test-unit test-e2e crds docs controlplane print-bindir cluster-up cluster-down run bench clean chart manifests
 
 help:
 	@echo "make run          run the operator (starts the local control plane when KUBECONFIG has no cluster)"
@@ -16,6 +16,7 @@ help:
 	@echo "make cluster-down stop it and remove its state"
 	@echo "make crds         regenerate crds/ and docs/api.md from the models"
 	@echo "make bench        the benchmark (STUDIOS=$(STUDIOS))"
+	@echo "make manifests    regenerate the chart's CRDs and ClusterRole, and manifests/install.yaml from the chart"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -38,6 +39,14 @@ cluster-down:
 
 crds: venv
 	$(BIN)/python -m studio_operator.api.generate
+
+# The chart's copies of crds/ and its ClusterRole (from permissions.py).
+chart: crds
+	$(BIN)/python -m hack.chart
+
+# manifests/install.yaml, rendered from the chart.
+manifests: chart controlplane
+	$(BIN)/python -m hack.chart --helm $(BINDIR)/helm
 
 test: venv controlplane
 	hack/test.sh

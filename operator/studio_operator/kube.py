@@ -157,7 +157,8 @@ class Kube:
         """Merge-patches the status subresource; None when the object is gone."""
         path = path_of(api_version, kind, namespace, name) + "/status"
         try:
-            return await self.request("PATCH", path, body={"status": patch}, content_type="application/merge-patch+json")
+            return await self.request("PATCH", path, body={"status": patch}, content_type="application/merge-patch+json",
+                                      params={"fieldManager": FIELD_MANAGER})
         except ApiError as exc:
             if exc.status == 404:
                 return None
@@ -169,7 +170,7 @@ class Kube:
         conditional (409 when the object changed since)."""
         try:
             return await self.request("PATCH", path_of(api_version, kind, namespace, name), body=patch,
-                                      content_type="application/merge-patch+json")
+                                      content_type="application/merge-patch+json", params={"fieldManager": FIELD_MANAGER})
         except ApiError as exc:
             if exc.status == 404:
                 return None

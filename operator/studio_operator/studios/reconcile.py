@@ -6,10 +6,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .. import labels as L
+from .. import metrics
 from ..actions import Create, execute
 from ..api import CodeStudio, CodeStudioTemplate
 from ..api.common import API_VERSION
-from ..conditions import merge_conditions, now, rfc3339, status_patch
+from ..conditions import merge_conditions, now, parse_time, rfc3339, status_patch
 from ..kube import ApiError
 from ..workspaces.reconcile import workspace_of
 from .plan import Observed, plan_studio
@@ -106,6 +107,8 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     if stored:
         ctrl.cache.wrote("studios", (meta.namespace, meta.name), stored)
     if desired["state"] != previous_state:
+        if desired["state"] == "Running" and previous_state == "Starting":
+            metrics.studio_started(parse_time(current.get("lastStateChange")), at)
         ctrl.event(
             {"apiVersion": API_VERSION, "kind": "CodeStudio",
              "metadata": {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid}},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import labels as L
+from .. import metrics
 from ..api import CodeStudioTemplate
 from ..api.common import API_VERSION
 from .. import actions
@@ -152,6 +153,8 @@ async def write_status(ctrl: Controller, template: CodeStudioTemplate, plan: Pla
         ctrl.cache.wrote("templates", name, stored)
     for type_, reason, message in _transitions(current, desired):
         ctrl.event(_involved(template), type_, reason, message)
+        if reason in ("BuildSucceeded", "BuildFailed"):
+            metrics.build_finished(desired["build"])
 
 
 def _transitions(current: dict[str, Any], desired: dict[str, Any]) -> list[tuple[str, str, str]]:
