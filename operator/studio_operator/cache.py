@@ -21,6 +21,8 @@ INDEXES = (
     "studio_services",
     "studio_roles",
     "studio_rolebindings",
+    "build_jobs",
+    "build_pods",
 )
 
 

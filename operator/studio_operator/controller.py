@@ -15,7 +15,7 @@ from .cache import Cache
 from .config import Config
 from .conditions import now
 from .events import build_event
-from .kube import Kube
+from .kube import ApiError, Kube
 from .queue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,14 @@ class Controller:
     async def _process(self, key: tuple) -> float | None:
         kind, *identity = key
         reconcile, _ = self.reconcilers[kind]
-        return await reconcile(self, *identity)
+        try:
+            return await reconcile(self, *identity)
+        except ApiError as exc:
+            if exc.status == 403 and "being terminated" in exc.message:
+                # The namespace is going and takes the object with it: nothing left to do.
+                log.debug("skipping %s: %s", key, exc.message)
+                return None
+            raise
 
     def resync(self) -> None:
         for kind, (_, index) in self.reconcilers.items():

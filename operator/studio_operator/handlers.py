@@ -18,10 +18,12 @@ from .config import Config
 from .controller import Controller
 from .kube import Kube
 from .studios.reconcile import reconcile_studio
+from .templates.reconcile import reconcile_template
 
 log = logging.getLogger(__name__)
 
 CHILD = {L.STUDIO: kopf.PRESENT}
+IMAGE_BUILD = {"app.kubernetes.io/component": L.IMAGE_BUILD, L.TEMPLATE: kopf.PRESENT}
 
 
 def _strip(body: kopf.Body, *sections: str) -> dict[str, Any]:
@@ -31,7 +33,8 @@ def _strip(body: kopf.Body, *sections: str) -> dict[str, Any]:
         "apiVersion": body.get("apiVersion"),
         "kind": body.get("kind"),
         "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "generation", "resourceVersion", "labels",
-                                          "annotations", "deletionTimestamp", "creationTimestamp") if k in meta},
+                                          "annotations", "deletionTimestamp", "creationTimestamp", "finalizers",
+                                          "ownerReferences") if k in meta},
     }
     for section in sections:
         if section in body:
@@ -54,10 +57,11 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.batching.batch_window = 0.05
     settings.networking.error_backoffs = [1, 2, 5, 10, 20]
     config = Config()
+    memo.template_inputs = {}  # what each template's studios last saw of it (template_changed)
     memo.controller = Controller(
         await Kube.connect(),
         config,
-        reconcilers={"studio": (reconcile_studio, "studios")},
+        reconcilers={"studio": (reconcile_studio, "studios"), "template": (reconcile_template, "templates")},
     )
     memo.controller.start()
     log.info("studio-operator started: %s", config)
@@ -128,13 +132,36 @@ def studio_rolebindings(body: kopf.Body, namespace: str, labels: kopf.Labels, **
     return {(namespace, labels[L.STUDIO]): _strip(body)}
 
 
+def _builds_here(namespace: str, memo: kopf.Memo) -> bool:
+    """Build Jobs live in the operator's namespace; look-alikes elsewhere are not ours."""
+    return namespace == memo.controller.config.namespace
+
+
+@kopf.index("batch", "v1", "jobs", labels=IMAGE_BUILD)
+def build_jobs(body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> dict:
+    return {labels[L.TEMPLATE]: _strip(body, "status")} if _builds_here(namespace, memo) else {}
+
+
+@kopf.index("pods", labels=IMAGE_BUILD)
+def build_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> dict:
+    job = labels.get("batch.kubernetes.io/job-name") or labels.get("job-name")
+    return {job: _strip(body, "status")} if job and _builds_here(namespace, memo) else {}
+
+
 # --- events that queue work ------------------------------------------------------------------
 
 
 @kopf.on.event(GROUP, VERSION, "codestudios")
-def studio_changed(namespace: str, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
-    memo.controller.cache.bind(kwargs)
-    memo.controller.enqueue("studio", namespace, name)
+def studio_changed(namespace: str, name: str, spec: kopf.Spec, memo: kopf.Memo, **kwargs: Any) -> None:
+    ctrl: Controller = memo.controller
+    ctrl.cache.bind(kwargs)
+    ctrl.enqueue("studio", namespace, name)
+    # Its template counts its studios and rolls changes out to them.
+    ctrl.enqueue("template", spec.get("template"))
+    # A studio that left a template (deleted, or moved to another) changes that one's count too.
+    for template, body in ctrl.cache.items("templates"):
+        if (body.get("status") or {}).get("codeStudios", 0) != len(ctrl.cache.all("studios_by_template", template)):
+            ctrl.enqueue("template", template)
 
 
 @kopf.on.event("pods", labels=CHILD)
@@ -148,11 +175,30 @@ def child_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs
 
 
 @kopf.on.event(GROUP, VERSION, "codestudiotemplates")
-def template_changed(name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+def template_changed(name: str, event: dict, body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
+    ctrl.enqueue("template", name)
+    # Studios read the template's spec and status.image only; the template's own status writes
+    # (counts, build progress, rollout) must not wake every studio of it.
+    if event.get("type") == "DELETED":
+        memo.template_inputs.pop(name, None)
+    else:
+        seen = L.content_hash([body.get("spec"), (body.get("status") or {}).get("image")])
+        if memo.template_inputs.get(name) == seen:
+            return
+        memo.template_inputs[name] = seen
     for namespace, studio in ctrl.cache.all("studios_by_template", name):
         ctrl.enqueue("studio", namespace, studio)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels=IMAGE_BUILD)
+@kopf.on.event("pods", labels=IMAGE_BUILD)
+def build_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+    ctrl: Controller = memo.controller
+    ctrl.cache.bind(kwargs)
+    if _builds_here(namespace, memo):
+        ctrl.enqueue("template", labels[L.TEMPLATE])
 
 
 @kopf.on.event(GROUP, VERSION, "workspaces")

@@ -39,6 +39,7 @@ def cluster(request) -> Cluster:
             [ROOT / "hack" / "cluster.sh", "up"], stdout=subprocess.PIPE, text=True
         )
         if proc.returncode != 0:
+            subprocess.run([ROOT / "hack" / "cluster.sh", "down"], check=False)
             pytest.fail(
                 "no Kubernetes cluster for the e2e tests: KUBECONFIG does not point at one "
                 f"and 'hack/cluster.sh up' failed with exit code {proc.returncode}",

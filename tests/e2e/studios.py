@@ -66,6 +66,17 @@ def rfc3339_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def restart(cluster: Cluster, namespace: str, name: str, timeout: float = 60) -> dict[str, Any]:
+    """Requests a restart as `kubectl studio restart` would, and waits until it is carried out and Running."""
+    requested = rfc3339_now()
+    set_spec(cluster, namespace, name, restartRequestedAt=requested)
+    return cluster.wait_for(
+        lambda: (o := studio(cluster, namespace, name))["status"].get("restartedAt") == requested
+        and o["status"]["state"] == "Running" and o,
+        timeout=timeout, what=f"studio {namespace}/{name} to restart",
+    )
+
+
 def set_spec(cluster: Cluster, namespace: str, name: str, **fields: Any) -> None:
     import json
 
