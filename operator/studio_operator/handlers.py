@@ -7,7 +7,9 @@ adds no finalizers to users' objects.
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import kopf
@@ -45,6 +47,13 @@ def _strip(body: kopf.Body, *sections: str) -> dict[str, Any]:
 # --- startup and settings -------------------------------------------------------------------
 
 
+class RetryForever:
+    """kopf's backoffs between retries of a failed API request: 1, 2, 5, 10, then 20 s for ever."""
+
+    def __iter__(self) -> Iterator[float]:
+        return itertools.chain((1, 2, 5, 10), itertools.repeat(20))
+
+
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.persistence.finalizer = f"{GROUP}/finalizer"
@@ -54,8 +63,14 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.watching.connect_timeout = 10
+    # A watch silent this long is reconnected (from its resourceVersion, no relist): a half-open
+    # connection must not blind the operator until client_timeout; an idle watch just reconnects.
+    settings.watching.inactivity_timeout = 60
     settings.batching.batch_window = 0.05
-    settings.networking.error_backoffs = [1, 2, 5, 10, 20]
+    # kopf gives up on a request after its backoffs run out and then stops the whole operator;
+    # an API outage must only delay it, so its own requests retry for ever, and never hang.
+    settings.networking.error_backoffs = RetryForever()
+    settings.networking.request_timeout = 60
     config = Config()
     memo.template_inputs = {}  # what each template's studios last saw of it (template_changed)
     memo.controller = Controller(
