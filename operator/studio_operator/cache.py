@@ -16,6 +16,8 @@ INDEXES = (
     "templates",
     "workspaces",
     "workspaces_by_namespace",
+    "workspace_objects",
+    "member_clusterroles",
     "studio_pods",
     "studio_pvcs",
     "studio_services",

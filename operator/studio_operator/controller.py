@@ -7,6 +7,7 @@ reconciler `async (controller, *identity) -> seconds until it wants another look
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
@@ -33,6 +34,8 @@ class Controller:
         self.queue = WorkQueue(self._process, workers=config.workers)
         self._resync: asyncio.Task | None = None
         self._events: set[asyncio.Task] = set()
+        # Serialises decisions that must not race, e.g. taking a namespace's last running slot.
+        self.locks: collections.defaultdict[Hashable, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
 
     def start(self) -> None:
         self.queue.start()

@@ -18,13 +18,19 @@ from . import labels as L
 from .api.common import GROUP, VERSION
 from .config import Config
 from .controller import Controller
+from .admission import webhooks  # noqa: F401 - registers the admission handlers
+from .admission.server import configure_admission
 from .kube import Kube
 from .studios.reconcile import reconcile_studio
 from .templates.reconcile import reconcile_template
+from .workspaces.children import ROLES, member_clusterrole
+from .workspaces.reconcile import reconcile_workspace
 
 log = logging.getLogger(__name__)
 
 CHILD = {L.STUDIO: kopf.PRESENT}
+WORKSPACE_CHILD = {L.WORKSPACE: kopf.PRESENT}
+MEMBER_CLUSTERROLES = frozenset(member_clusterrole(r) for r in ROLES)
 IMAGE_BUILD = {"app.kubernetes.io/component": L.IMAGE_BUILD, L.TEMPLATE: kopf.PRESENT}
 
 
@@ -71,12 +77,14 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # an API outage must only delay it, so its own requests retry for ever, and never hang.
     settings.networking.error_backoffs = RetryForever()
     settings.networking.request_timeout = 60
-    config = Config()
+    config = memo.get("config") or Config()
+    configure_admission(settings, config)
     memo.template_inputs = {}  # what each template's studios last saw of it (template_changed)
     memo.controller = Controller(
         await Kube.connect(),
         config,
-        reconcilers={"studio": (reconcile_studio, "studios"), "template": (reconcile_template, "templates")},
+        reconcilers={"studio": (reconcile_studio, "studios"), "template": (reconcile_template, "templates"),
+                     "workspace": (reconcile_workspace, "workspaces")},
     )
     memo.controller.start()
     log.info("studio-operator started: %s", config)
@@ -118,6 +126,25 @@ def workspaces(body: kopf.Body, name: str, **_: Any) -> dict:
 @kopf.index(GROUP, VERSION, "workspaces")
 def workspaces_by_namespace(body: kopf.Body, spec: kopf.Spec, name: str, **_: Any) -> dict:
     return {spec.get("namespace") or name: _strip(body, "spec", "status")}
+
+
+@kopf.index("namespaces", labels=WORKSPACE_CHILD)
+@kopf.index("serviceaccounts", labels=WORKSPACE_CHILD)
+@kopf.index("resourcequotas", labels=WORKSPACE_CHILD)
+@kopf.index("limitranges", labels=WORKSPACE_CHILD)
+@kopf.index("networkpolicies.networking.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.index("rolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.index("clusterroles.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.index("clusterrolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+def workspace_objects(body: kopf.Body, labels: kopf.Labels, **_: Any) -> dict:
+    """Everything the operator makes for a workspace, by the workspace's name."""
+    return {labels[L.WORKSPACE]: _strip(body, "spec", "status")}
+
+
+@kopf.index("clusterroles.rbac.authorization.k8s.io", when=lambda name, **_: name in MEMBER_CLUSTERROLES)
+def member_clusterroles(name: str, **_: Any) -> dict:
+    """Which of the ClusterRoles that workspace members are bound to exist (the install ships them)."""
+    return {name: True}
 
 
 @kopf.index("pods", labels=CHILD)
@@ -177,6 +204,10 @@ def studio_changed(namespace: str, name: str, spec: kopf.Spec, memo: kopf.Memo, 
     for template, body in ctrl.cache.items("templates"):
         if (body.get("status") or {}).get("codeStudios", 0) != len(ctrl.cache.all("studios_by_template", template)):
             ctrl.enqueue("template", template)
+    # Its workspace counts its studios and wakes those waiting for a running slot.
+    workspace = ctrl.cache.one("workspaces_by_namespace", namespace)
+    if workspace is not None:
+        ctrl.enqueue("workspace", workspace["metadata"]["name"])
 
 
 @kopf.on.event("pods", labels=CHILD)
@@ -217,10 +248,38 @@ def build_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs
 
 
 @kopf.on.event(GROUP, VERSION, "workspaces")
-def workspace_changed(spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+def workspace_changed(body: kopf.Body, spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
+    ctrl.enqueue("workspace", name)
+    # Its studios read its spec (state, quota, defaults), not its status, which changes with
+    # every studio's: look at them again only when the spec changed (memo is this object's).
+    generation = body["metadata"].get("generation")
+    if memo.get("studios_saw_generation") == generation:
+        return
+    memo["studios_saw_generation"] = generation
     namespace = spec.get("namespace") or name
     for ns, studio in ctrl.cache.keys("studios"):
         if ns == namespace:
             ctrl.enqueue("studio", ns, studio)
+
+
+@kopf.on.event("namespaces", labels=WORKSPACE_CHILD)
+@kopf.on.event("serviceaccounts", labels=WORKSPACE_CHILD)
+@kopf.on.event("resourcequotas", labels=WORKSPACE_CHILD)
+@kopf.on.event("limitranges", labels=WORKSPACE_CHILD)
+@kopf.on.event("networkpolicies.networking.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.on.event("rolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.on.event("clusterroles.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.on.event("clusterrolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+def workspace_object_changed(labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+    memo.controller.cache.bind(kwargs)
+    memo.controller.enqueue("workspace", labels[L.WORKSPACE])
+
+
+@kopf.on.event("clusterroles.rbac.authorization.k8s.io", when=lambda name, **_: name in MEMBER_CLUSTERROLES)
+def member_clusterrole_changed(memo: kopf.Memo, **kwargs: Any) -> None:
+    ctrl: Controller = memo.controller
+    ctrl.cache.bind(kwargs)
+    for workspace in ctrl.cache.keys("workspaces"):
+        ctrl.enqueue("workspace", workspace)

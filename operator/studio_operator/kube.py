@@ -41,6 +41,7 @@ PLURALS = {
     "Workspace": "workspaces",
     "CodeStudio": "codestudios",
     "CodeStudioTemplate": "codestudiotemplates",
+    "SubjectAccessReview": "subjectaccessreviews",
 }
 
 
@@ -164,6 +165,18 @@ class Kube:
         path = path_of(api_version, kind, namespace, name) + "/status"
         try:
             return await self.request("PATCH", path, body={"status": patch}, content_type="application/merge-patch+json")
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def patch(self, api_version: str, kind: str, namespace: str | None, name: str,
+                    patch: dict[str, Any]) -> dict[str, Any] | None:
+        """Merge-patches the object; None when it is gone. A resourceVersion in the patch makes it
+        conditional (409 when the object changed since)."""
+        try:
+            return await self.request("PATCH", path_of(api_version, kind, namespace, name), body=patch,
+                                      content_type="application/merge-patch+json")
         except ApiError as exc:
             if exc.status == 404:
                 return None

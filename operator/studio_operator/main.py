@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import time
 
 import kopf
+
+from .config import Config
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +26,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=os.environ.get("STUDIO_LOG_FORMAT", "plain"))
     parser.add_argument("--liveness", default=os.environ.get("STUDIO_LIVENESS_ENDPOINT"),
                         help="serve /healthz here, e.g. http://0.0.0.0:8080/healthz")
+    webhooks = parser.add_argument_group("admission webhooks (defaults from STUDIO_WEBHOOK_* variables)")
+    webhooks.add_argument("--webhook-addr", help="listen on this address (default 127.0.0.1)")
+    webhooks.add_argument("--webhook-port", type=int, help="listen on this port (default 0: any free port)")
+    webhooks.add_argument("--webhook-host", help="host name or address the API server calls (default: the address)")
+    webhooks.add_argument("--webhook-cert-dir", help="directory with tls.crt and tls.key (default: self-signed)")
+    webhooks.add_argument("--webhook-managed", action=argparse.BooleanOptionalAction,
+                          help="create and update the webhook configurations (default: yes)")
     return parser.parse_args(argv)
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    """Settings from the environment, overridden by the flags given."""
+    flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(Config) if getattr(args, f.name, None) is not None}
+    return Config(**flags)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    config = config_from(args)
     kopf.configure(
         verbose=args.verbose,
         log_format={"plain": kopf.LogFormat.PLAIN, "full": kopf.LogFormat.FULL, "json": kopf.LogFormat.JSON}[args.log_format],
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # one line per admission request
     if not args.verbose:
         # kopf reports every handler call; the reconcilers log what matters.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
@@ -42,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     while True:
         started = time.monotonic()
         try:
-            asyncio.run(kopf.operator(clusterwide=True, standalone=True, liveness_endpoint=args.liveness))
+            asyncio.run(kopf.operator(clusterwide=True, standalone=True, liveness_endpoint=args.liveness,
+                                      memo=kopf.Memo(config=config)))
             return  # stopped by a signal
         except Exception as exc:  # noqa: BLE001 - see below
             # kopf stops the whole operator on some API errors, e.g. an ERROR event other than 410

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from tests.e2e.kube import Cluster, kubeconfig_answers, unique_name
-from tests.e2e.operator import OperatorProcess
+from tests.e2e.operator import WEBHOOK_CONFIGURATIONS, OperatorProcess
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -91,10 +91,12 @@ def operator(cluster: Cluster, crds) -> OperatorProcess:
     """The operator running against the test cluster for the whole session (log in .work/)."""
     log_dir = ROOT / ".work"
     log_dir.mkdir(exist_ok=True)
-    op = OperatorProcess(cluster.kubeconfig, log_dir / "operator-e2e.log")
+    op = OperatorProcess(cluster.kubeconfig, log_dir / "operator-e2e.log", kubectl=cluster.kubectl)
     op.start()
     yield op
     op.stop()
+    # A stopped operator unregisters its webhooks; a killed one leaves them, failing closed.
+    cluster.kubectl("delete", "--ignore-not-found", *WEBHOOK_CONFIGURATIONS, check=False)
 
 
 @pytest.fixture

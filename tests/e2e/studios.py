@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 from tests.e2e.kube import Cluster, unique_name
@@ -32,8 +33,18 @@ def make_template(cluster: Cluster, request, image: str = "quay.io/jupyter/base-
     """A cluster-scoped template for one test, deleted after it."""
     name = unique_name("tpl")
     cluster.apply(template_manifest(name, image, **spec))
-    request.addfinalizer(lambda: cluster.kubectl("delete", "codestudiotemplate", name, "--wait=false", check=False))
+    request.addfinalizer(lambda: remove_template(cluster, name))
     return name
+
+
+def remove_template(cluster: Cluster, name: str) -> None:
+    """Deletes the template after the studios that use it (a template in use cannot be deleted)."""
+    studios = json.loads(cluster.kubectl("get", "codestudios", "--all-namespaces", "-o", "json").stdout)["items"]
+    for s in studios:
+        if s["spec"].get("template") == name:
+            cluster.kubectl("-n", s["metadata"]["namespace"], "delete", "codestudio", s["metadata"]["name"],
+                            "--ignore-not-found", check=False)
+    cluster.kubectl("delete", "codestudiotemplate", name, "--wait=false", "--ignore-not-found", check=False)
 
 
 def studio(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
@@ -78,6 +89,4 @@ def restart(cluster: Cluster, namespace: str, name: str, timeout: float = 60) ->
 
 
 def set_spec(cluster: Cluster, namespace: str, name: str, **fields: Any) -> None:
-    import json
-
     cluster.kubectl("-n", namespace, "patch", "codestudio", name, "--type=merge", "-p", json.dumps({"spec": fields}))

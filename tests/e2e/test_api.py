@@ -14,7 +14,7 @@ import yaml
 
 from studio_operator.api import KINDS
 from tests.e2e.kube import Cluster, unique_name
-from tests.e2e.studios import API, studio_manifest, template_manifest
+from tests.e2e.studios import API, make_template, studio_manifest, template_manifest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "manifests" / "samples"
@@ -48,7 +48,7 @@ def test_crds_are_established_with_their_names(cluster: Cluster):
     assert rows["codestudios"][1] == "studio"
 
 
-def test_samples_pass_server_side_dry_run(cluster: Cluster, namespace: str):
+def test_samples_pass_server_side_dry_run(cluster: Cluster, namespace: str, request):
     docs = [d for path in sorted(SAMPLES.glob("*.yaml")) for d in yaml.safe_load_all(path.read_text()) if d]
     kinds = sorted(d["kind"] for d in docs)
     assert kinds == ["CodeStudio", "CodeStudio", "CodeStudioTemplate", "CodeStudioTemplate", "Workspace"]
@@ -61,7 +61,10 @@ def test_samples_pass_server_side_dry_run(cluster: Cluster, namespace: str):
             # Studios live in the workspace's namespace, which only the operator creates.
             assert doc["metadata"]["namespace"] == workspace["spec"]["namespace"]
             assert doc["spec"]["template"] in templates
-            doc = {**doc, "metadata": {**doc["metadata"], "namespace": namespace}}
+            # A dry run stores no template, and admission refuses a studio of a missing one.
+            existing = make_template(cluster, request)
+            doc = {**doc, "metadata": {**doc["metadata"], "namespace": namespace},
+                   "spec": {**doc["spec"], "template": existing}}
         out = cluster.apply(doc, "--dry-run=server").stdout
         assert out.strip() == f"{doc['kind'].lower()}.studio.dev/{doc['metadata']['name']} created (server dry run)"
 
@@ -191,9 +194,11 @@ def test_workspace_may_write_out_its_default_namespace_but_not_change_it(cluster
     assert f"spec.namespace: Invalid value: is immutable: the workspace keeps namespace {name}" in refused.stderr
 
 
-def test_storage_size_grows_but_never_shrinks(cluster: Cluster, namespace: str):
+def test_storage_size_grows_but_never_shrinks(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)  # admission refuses a studio of a missing template
+
     def apply(**spec):
-        return cluster.apply(studio_manifest("erin", namespace, "vscode", owner="erin", **spec), check=False)
+        return cluster.apply(studio_manifest("erin", namespace, tpl, owner="erin", **spec), check=False)
 
     assert apply(storage={"size": "10Gi"}).returncode == 0
     assert apply(storage={"size": "20Gi"}).returncode == 0

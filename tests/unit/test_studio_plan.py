@@ -106,6 +106,16 @@ def test_volume_of_another_owner_is_never_attached():
     assert kinds(p, Create) == []
 
 
+def test_owner_change_moves_the_volume_with_the_studio():
+    # The studio granted alice access before; now it is bob's, and so is its volume.
+    p = plan(studio(owner="bob", status={"owner": "alice"}), pvc=pvc(owner="alice"))
+    assert p.status["state"] != "Failed"
+    moved = [a.manifest for a in p.actions if isinstance(a, Apply) and a.manifest["kind"] == "PersistentVolumeClaim"]
+    assert [m["metadata"]["annotations"]["studio.dev/owner"] for m in moved] == ["bob"]
+    # A studio that never granted alice anything still may not take her volume.
+    assert plan(studio(owner="bob", status={"owner": "carol"}), pvc=pvc(owner="alice")).status["state"] == "Failed"
+
+
 def test_missing_template_fails_with_what_to_do():
     p = plan(template=None, pvc=pvc())
     assert p.status["state"] == "Failed"
@@ -139,6 +149,14 @@ def test_pull_error_is_failed_with_image_condition():
     p = plan(s, pod=failing, pvc=pvc())
     assert p.status["state"] == "Failed"
     assert [c for c in p.status["conditions"] if c["type"] == "ImageReady"][0]["reason"] == "ImagePullError"
+
+
+def test_pod_refused_by_the_resource_quota_fails_with_its_message():
+    message = 'pods "s" is forbidden: exceeded quota: workspace-quota, requested: requests.cpu=3, limited: requests.cpu=2'
+    p = plan(pvc=pvc(), workspace=workspace(quota={"cpu": 2}), pod_refused=message)
+    assert p.status["state"] == "Failed" and kinds(p, Create) == []
+    assert [c["reason"] for c in p.status["conditions"] if c["type"] == "PodReady"] == ["QuotaExceeded"]
+    assert message in p.status["message"]
 
 
 def test_max_running_quota_blocks_a_new_start():

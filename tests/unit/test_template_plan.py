@@ -226,6 +226,6 @@ def test_a_deleted_template_without_studios_lets_go():
 def test_immediate_rollout_deletes_one_pod_and_never_writes_a_studio():
     t = template(image=PREBUILT, updatePolicy="Immediate", finalizers=["studio.dev/in-use"])
     p = plan(t, studios=[user("b", pending_restart=True), user("a", pending_restart=True)])
-    assert deletes(p, "Pod") == [Delete("v1", "Pod", "ns", "a", "uid-a")]
+    assert deletes(p, "Pod") == [Delete("Pod", "a", "uid-a", namespace="ns")]
     assert p.restarted.name == "a" and p.recheck_after
     assert all(isinstance(a, Delete) for a in p.actions)

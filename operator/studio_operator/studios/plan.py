@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from .. import labels as L
+from ..actions import Action, Apply, Create, Delete
 from ..api import CodeStudio, CodeStudioTemplate, Workspace
 from ..conditions import condition, parse_time
 from . import children as C
@@ -28,27 +29,8 @@ class Observed:
     binding: dict[str, Any] | None = None
     # Other studios of the namespace that hold a running pod (for maxRunningCodeStudios).
     running_in_namespace: int = 0
-
-
-@dataclasses.dataclass(frozen=True)
-class Apply:
-    manifest: dict[str, Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class Create:
-    manifest: dict[str, Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class Delete:
-    kind: str
-    name: str
-    uid: str
-    api_version: str = "v1"
-
-
-Action = Apply | Create | Delete
+    # Why the API server refused to create the pod (the namespace's ResourceQuota), if it did.
+    pod_refused: str | None = None
 
 
 @dataclasses.dataclass
@@ -102,7 +84,9 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
             volume_ok = None
     else:
         holder = (pvc["metadata"].get("annotations") or {}).get(L.OWNER)
-        if holder and ref.owner and holder != ref.owner:
+        # A holder this studio itself granted access to is an owner change (the volume moves
+        # with it); any other holder's volume was retained from an earlier studio of that name.
+        if holder and ref.owner and holder != ref.owner and holder != previous.owner:
             volume_ok, volume_problem = False, (
                 "VolumeOwnedByOther",
                 f"home volume {ref.claim_name} belongs to {holder}, not {ref.owner}; "
@@ -148,6 +132,10 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         blocker = ("Failed", "QuotaExceeded",
                    f"workspace quota maxRunningCodeStudios={quota.max_running_code_studios} reached; "
                    "stop another studio or raise the quota")
+    if want_running and obs.pod is None and obs.pod_refused:
+        blocker = ("Failed", "QuotaExceeded",
+                   f"the workspace's ResourceQuota refuses the pod ({obs.pod_refused}); "
+                   "stop another studio, request fewer resources, or raise the quota")
 
     restart = _restart_due(studio)
     restarted_at = previous.restarted_at

@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..api import CodeStudio, CodeStudioTemplate, Workspace
+from .. import labels as L
+from ..actions import Create, execute
+from ..api import CodeStudio, CodeStudioTemplate
 from ..api.common import API_VERSION
-from ..conditions import merge_conditions, now, rfc3339
-from .plan import Apply, Create, Delete, Observed, plan_studio
+from ..conditions import merge_conditions, now, rfc3339, status_patch
+from ..kube import ApiError
+from ..workspaces.reconcile import workspace_of
+from .plan import Observed, plan_studio
 
 if TYPE_CHECKING:
     from ..controller import Controller
@@ -16,6 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WARNING_STATES = {"Failed"}
+QUOTA_RECHECK = 30.0  # seconds between tries of a pod the ResourceQuota refused
 
 
 def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
@@ -24,27 +29,16 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
         return None
     studio = CodeStudio.model_validate(body)
     template = ctrl.cache.one("templates", studio.spec.template)
-    workspace = ctrl.cache.one("workspaces_by_namespace", namespace)
     key = (namespace, name)
-    ws = Workspace.model_validate(workspace) if workspace else None
-    running = 0
-    if ws and ws.spec.quota and ws.spec.quota.max_running_code_studios is not None:
-        # Only counted when a limit applies: it walks every studio pod.
-        running = sum(
-            1
-            for other, pod in ctrl.cache.items("studio_pods")
-            if other[0] == namespace and other != key and not pod["metadata"].get("deletionTimestamp")
-        )
     return Observed(
         studio=studio,
         template=CodeStudioTemplate.model_validate(template) if template else None,
-        workspace=ws,
+        workspace=workspace_of(ctrl.cache, namespace),
         pod=ctrl.cache.one("studio_pods", key),
         pvc=ctrl.cache.one("studio_pvcs", key),
         service=ctrl.cache.one("studio_services", key),
         role=ctrl.cache.one("studio_roles", key),
         binding=ctrl.cache.one("studio_rolebindings", key),
-        running_in_namespace=running,
     )
 
 
@@ -55,21 +49,46 @@ async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float
     if obs.pvc is None and obs.studio.status.volume and obs.studio.status.volume.claim_name:
         # The cache may lag our own create; only a live read may declare a volume lost.
         obs.pvc = await ctrl.kube.get("v1", "PersistentVolumeClaim", namespace, obs.studio.status.volume.claim_name)
+    if obs.pod is None and running_limit(obs) is not None:
+        # Studios of one namespace decide to start one at a time, each counting the pods that
+        # exist (a live read, not the cache), so two never take the last running slot together.
+        async with ctrl.locks[("running", namespace)]:
+            obs.running_in_namespace = await count_running(ctrl, namespace, name)
+            return await carry_out(ctrl, obs)
+    return await carry_out(ctrl, obs)
+
+
+def running_limit(obs: Observed) -> int | None:
+    """maxRunningCodeStudios when this studio wants to run in a workspace that has one."""
+    ws = obs.workspace
+    if ws is None or ws.spec.quota is None or ws.spec.state == "Stopped" or obs.studio.spec.state != "Running":
+        return None
+    return ws.spec.quota.max_running_code_studios
+
+
+async def count_running(ctrl: Controller, namespace: str, name: str) -> int:
+    pods = await ctrl.kube.list("v1", "Pod", namespace, label_selector=L.STUDIO)
+    return sum(1 for p in pods if p["metadata"]["labels"][L.STUDIO] != name and not p["metadata"].get("deletionTimestamp"))
+
+
+async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
+    namespace = obs.studio.metadata.namespace
     at = now()
     plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
     for action in plan.actions:
-        await execute(ctrl, namespace, action)
+        try:
+            await execute(ctrl, namespace, action)
+        except ApiError as exc:
+            if not (isinstance(action, Create) and exc.status == 403 and "exceeded quota" in exc.message):
+                raise
+            # The namespace's ResourceQuota refused the pod: say so, and look again later (a
+            # workspace also wakes its waiting studios when one stops).
+            obs.pod_refused = exc.message
+            plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
+            plan.recheck_after = QUOTA_RECHECK
+            break
     await write_status(ctrl, obs.studio, plan.status, at)
     return plan.recheck_after
-
-
-async def execute(ctrl: Controller, namespace: str | None, action: Apply | Create | Delete) -> None:
-    if isinstance(action, Apply):
-        await ctrl.kube.apply(action.manifest)
-    elif isinstance(action, Create):
-        await ctrl.kube.create(action.manifest)
-    else:
-        await ctrl.kube.delete(action.api_version, action.kind, namespace, action.name, action.uid)
 
 
 async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, Any], at) -> None:
@@ -79,9 +98,7 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"], studio.metadata.generation, at)
     previous_state = current.get("state")
     desired["lastStateChange"] = rfc3339(at) if desired["state"] != previous_state else current.get("lastStateChange", rfc3339(at))
-    desired = {k: v for k, v in desired.items() if v is not None}
-    patch = {k: v for k, v in desired.items() if current.get(k) != v}
-    patch.update({k: None for k in current if k not in desired and k != "lastActivity"})
+    patch = status_patch(current, desired, keep=("lastActivity",))
     if not patch:
         return
     meta = studio.metadata

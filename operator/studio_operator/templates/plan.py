@@ -10,7 +10,7 @@ from .. import labels as L
 from ..api import CodeStudioTemplate
 from ..api.template import ImageBuild
 from ..conditions import condition, parse_time, rfc3339
-from ..studios.plan import Create
+from ..actions import Create, Delete
 from .build import BuildOutcome, BuildRef, build_hash, build_job, destination, read_build
 from .dockerfile import InvalidBuildInput, render_dockerfile
 from .rollout import StudioView, names, plan_rollout
@@ -28,15 +28,6 @@ class Observed:
     jobs: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # this template's build Jobs
     pods: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # build pod by Job name
     studios: list[StudioView] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass(frozen=True)
-class Delete:
-    api_version: str
-    kind: str
-    namespace: str
-    name: str
-    uid: str | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,7 +173,7 @@ def _plan_build(obs: Observed, build: ImageBuild, now: datetime.datetime, may_st
 
 
 def _delete_job(obs: Observed, job: dict[str, Any]) -> Delete:
-    return Delete("batch/v1", "Job", obs.namespace, job["metadata"]["name"], job["metadata"].get("uid"))
+    return Delete("Job", job["metadata"]["name"], job["metadata"].get("uid"), api_version="batch/v1", namespace=obs.namespace)
 
 
 def _building(previous_image: str | None, target: str, build: dict[str, Any]) -> dict[str, Any]:
@@ -228,7 +219,7 @@ def plan_template(obs: Observed, now: datetime.datetime) -> Plan:
     recheck = part.recheck_after
     if rollout.restart:
         s = rollout.restart
-        actions.append(Delete("v1", "Pod", s.namespace, s.pod_name or s.name, s.pod_uid))
+        actions.append(Delete("Pod", s.pod_name or s.name, s.pod_uid, namespace=s.namespace))
     if rollout.condition["status"] != "True" and t.spec.update_policy == "Immediate":
         recheck = _soonest(recheck, ROLLOUT_RECHECK)
 

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 from .. import labels as L
 from ..api import CodeStudioTemplate
 from ..api.common import API_VERSION
-from ..conditions import get_condition, merge_conditions, now, rfc3339
+from .. import actions
+from ..conditions import get_condition, merge_conditions, now, rfc3339, status_patch
 from ..kube import ApiError
-from .plan import Create, Delete, Observed, Plan, SetFinalizer, plan_template, retry_delay
+from .plan import Action, Observed, Plan, SetFinalizer, plan_template, retry_delay
 from .rollout import StudioView
 
 if TYPE_CHECKING:
@@ -94,11 +95,9 @@ def _involved(template: CodeStudioTemplate) -> dict[str, Any]:
             "metadata": {"name": template.metadata.name, "uid": template.metadata.uid}}
 
 
-async def execute(ctrl: Controller, template: CodeStudioTemplate, action: Create | Delete | SetFinalizer) -> None:
-    if isinstance(action, Create):
-        await ctrl.kube.create(action.manifest)
-    elif isinstance(action, Delete):
-        await ctrl.kube.delete(action.api_version, action.kind, action.namespace, action.name, action.uid)
+async def execute(ctrl: Controller, template: CodeStudioTemplate, action: Action) -> None:
+    if not isinstance(action, SetFinalizer):
+        await actions.execute(ctrl, None, action)
     else:
         # Server-side apply of the finalizer alone: the operator owns that list entry and nothing else,
         # so applying without it removes only ours. The uid makes it a no-op on a newer namesake.
@@ -124,8 +123,7 @@ async def write_status(ctrl: Controller, template: CodeStudioTemplate, plan: Pla
     desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"],
                                              template.metadata.generation, at)
     desired = {k: v for k, v in desired.items() if v is not None}
-    patch = {k: v for k, v in desired.items() if current.get(k) != v}
-    patch.update({k: None for k in current if k not in desired})
+    patch = status_patch(current, desired)
     if not patch:
         return
     name = template.metadata.name
