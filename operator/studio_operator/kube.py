@@ -59,6 +59,13 @@ class ApiError(Exception):
     def retryable(self) -> bool:
         return self.status in (409, 429) or self.status >= 500
 
+    @property
+    def refusal(self) -> bool:
+        """The server refused the object itself (invalid, over quota, against admission policy),
+        not the moment; a namespace being deleted is the moment."""
+        terminating = self.status == 403 and "being terminated" in self.message
+        return self.status in (400, 403, 422) and not terminating
+
 
 class RetryLater(Exception):
     """Try the whole reconcile again after `delay` seconds (conflict, throttling, outage)."""

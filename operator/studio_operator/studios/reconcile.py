@@ -6,13 +6,13 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .. import labels as L
-from ..actions import Create, execute
+from ..actions import Apply, Create, execute
 from ..api import CodeStudio, CodeStudioTemplate
 from ..api.common import API_VERSION
 from ..conditions import merge_conditions, now, rfc3339, status_patch
 from ..kube import ApiError
 from ..workspaces.reconcile import workspace_of
-from .plan import Observed, plan_studio
+from .plan import Observed, Refused, plan_studio
 
 if TYPE_CHECKING:
     from ..controller import Controller
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WARNING_STATES = {"Failed"}
-QUOTA_RECHECK = 30.0  # seconds between tries of a pod the ResourceQuota refused
+REFUSED_RECHECK = 30.0  # seconds between tries of a child the API server refused (quota, validation)
 
 
 def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
@@ -79,13 +79,15 @@ async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
         try:
             await execute(ctrl, namespace, action)
         except ApiError as exc:
-            if not (isinstance(action, Create) and exc.status == 403 and "exceeded quota" in exc.message):
+            if not exc.refusal or not isinstance(action, Apply | Create):
                 raise
-            # The namespace's ResourceQuota refused the pod: say so, and look again later (a
-            # workspace also wakes its waiting studios when one stops).
-            obs.pod_refused = exc.message
+            # Validation or admission (ResourceQuota, LimitRange, Pod Security) refused a child
+            # built from the user's spec: say so, create nothing further, and look again later
+            # (a spec or template change, or a workspace whose studio stopped, wakes it sooner).
+            meta = action.manifest["metadata"]
+            obs.refused = Refused(action.manifest["kind"], meta["name"], exc.status, exc.message)
             plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
-            plan.recheck_after = QUOTA_RECHECK
+            plan.recheck_after = REFUSED_RECHECK
             break
     await write_status(ctrl, obs.studio, plan.status, at)
     return plan.recheck_after
