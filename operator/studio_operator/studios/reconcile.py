@@ -12,6 +12,7 @@ from ..api.common import API_VERSION
 from ..conditions import merge_conditions, now, rfc3339, status_patch
 from ..kube import ApiError
 from ..workspaces.reconcile import workspace_of
+from .children import StudioRef
 from .plan import Observed, Refused, plan_studio
 
 if TYPE_CHECKING:
@@ -30,16 +31,29 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
     studio = CodeStudio.model_validate(body)
     template = ctrl.cache.one("templates", studio.spec.template)
     key = (namespace, name)
+    ref = StudioRef(name, namespace, studio.metadata.uid, studio.spec.owner)
+
+    def child(index: str, child_name: str, controlled: bool = True) -> dict[str, Any] | None:
+        # Only the object of that name, and one this studio controls: anything else carrying the
+        # studio's label (someone's own pod, a previous incarnation's) is neither used nor deleted.
+        # The home volume has no owner under Retain; its name and owner annotation identify it.
+        return next((o for o in ctrl.cache.all(index, key) if o["metadata"]["name"] == child_name
+                     and (not controlled or controller_uid(o) == ref.uid)), None)
+
     return Observed(
         studio=studio,
         template=CodeStudioTemplate.model_validate(template) if template else None,
         workspace=workspace_of(ctrl.cache, namespace),
-        pod=ctrl.cache.one("studio_pods", key),
-        pvc=ctrl.cache.one("studio_pvcs", key),
-        service=ctrl.cache.one("studio_services", key),
-        role=ctrl.cache.one("studio_roles", key),
-        binding=ctrl.cache.one("studio_rolebindings", key),
+        pod=child("studio_pods", ref.pod_name),
+        pvc=child("studio_pvcs", ref.claim_name, controlled=False),
+        service=child("studio_services", ref.service_name),
+        role=child("studio_roles", ref.access_name),
+        binding=child("studio_rolebindings", ref.access_name),
     )
+
+
+def controller_uid(obj: dict[str, Any]) -> str | None:
+    return next((r.get("uid") for r in obj["metadata"].get("ownerReferences") or () if r.get("controller")), None)
 
 
 async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float | None:
