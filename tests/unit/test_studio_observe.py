@@ -5,6 +5,7 @@ from __future__ import annotations
 import types
 
 from studio_operator.cache import INDEXES, Cache
+from studio_operator.config import Config
 from studio_operator.studios.reconcile import observe
 
 STUDIO = {
@@ -28,7 +29,7 @@ def _ctrl(**children: list[dict]):
     for index, objs in children.items():
         indexes[index] = {("ns", "s"): objs}
     cache.bind(indexes)
-    return types.SimpleNamespace(cache=cache)
+    return types.SimpleNamespace(cache=cache, config=Config())
 
 
 def test_a_pod_someone_labelled_as_the_studios_is_not_its_pod():

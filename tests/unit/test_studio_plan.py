@@ -182,3 +182,11 @@ def test_max_running_quota_blocks_a_new_start():
     assert p.status["state"] == "Failed"
     assert "maxRunningCodeStudios=2" in p.status["message"]
     assert kinds(p, Create) == []
+
+
+def test_a_studio_in_a_reserved_namespace_gets_nothing_and_says_why():
+    p = plan(studio(namespace="kube-system"), pvc=None, namespace_reserved=True)
+    assert p.actions == []
+    assert p.status["state"] == "Failed"
+    assert [c["reason"] for c in p.status["conditions"] if c["type"] == "Ready"] == ["ReservedNamespace"]
+    assert "namespace kube-system is reserved" in p.status["message"]

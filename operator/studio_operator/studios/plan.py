@@ -31,6 +31,8 @@ class Observed:
     running_in_namespace: int = 0
     # A child the API server refused to create or change, if it did (see Refused).
     refused: Refused | None = None
+    # The studio is in a reserved namespace (default, kube-*, the operator's): nothing is made there.
+    namespace_reserved: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +83,22 @@ def _restart_due(studio: CodeStudio) -> str | None:
     return requested
 
 
+def _reserved_namespace(studio: CodeStudio) -> Plan:
+    """A studio that got into a reserved namespace (the webhook fails open): no children there."""
+    message = (f"namespace {studio.metadata.namespace} is reserved (default, kube-*, the operator's own): "
+               "nothing is created for a studio there; create it in a workspace's namespace")
+    return Plan(actions=[], status={
+        "observedGeneration": studio.metadata.generation,
+        "state": "Failed",
+        "message": message,
+        "owner": studio.spec.owner,
+        "conditions": [condition("Ready", False, "ReservedNamespace", message)],
+    })
+
+
 def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: float = 60.0) -> Plan:
+    if obs.namespace_reserved:
+        return _reserved_namespace(obs.studio)
     studio = obs.studio
     meta = studio.metadata
     ref = C.StudioRef(meta.name, meta.namespace, meta.uid, studio.spec.owner)

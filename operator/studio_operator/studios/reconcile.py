@@ -11,6 +11,7 @@ from ..api import CodeStudio, CodeStudioTemplate
 from ..api.common import API_VERSION
 from ..conditions import merge_conditions, now, rfc3339, status_patch
 from ..kube import ApiError
+from ..workspaces.plan import reserved
 from ..workspaces.reconcile import workspace_of
 from .children import StudioRef
 from .plan import Observed, Refused, plan_studio
@@ -49,6 +50,7 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
         service=child("studio_services", ref.service_name),
         role=child("studio_roles", ref.access_name),
         binding=child("studio_rolebindings", ref.access_name),
+        namespace_reserved=reserved(namespace, ctrl.config.namespace),
     )
 
 
