@@ -191,10 +191,12 @@ def build_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.
 
 
 # --- events that queue work ------------------------------------------------------------------
+# All async: kopf runs a plain `def` handler in a thread, and these touch the work queue and
+# read the indexes, which belong to the event loop (from a thread, an event can get lost).
 
 
 @kopf.on.event(GROUP, VERSION, "codestudios")
-def studio_changed(namespace: str, name: str, spec: kopf.Spec, memo: kopf.Memo, **kwargs: Any) -> None:
+async def studio_changed(namespace: str, name: str, spec: kopf.Spec, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     ctrl.enqueue("studio", namespace, name)
@@ -215,13 +217,13 @@ def studio_changed(namespace: str, name: str, spec: kopf.Spec, memo: kopf.Memo, 
 @kopf.on.event("services", labels=CHILD)
 @kopf.on.event("roles.rbac.authorization.k8s.io", labels=CHILD)
 @kopf.on.event("rolebindings.rbac.authorization.k8s.io", labels=CHILD)
-def child_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+async def child_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
     memo.controller.cache.bind(kwargs)
     memo.controller.enqueue("studio", namespace, labels[L.STUDIO])
 
 
 @kopf.on.event(GROUP, VERSION, "codestudiotemplates")
-def template_changed(name: str, event: dict, body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+async def template_changed(name: str, event: dict, body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     ctrl.enqueue("template", name)
@@ -240,7 +242,7 @@ def template_changed(name: str, event: dict, body: kopf.Body, memo: kopf.Memo, *
 
 @kopf.on.event("batch", "v1", "jobs", labels=IMAGE_BUILD)
 @kopf.on.event("pods", labels=IMAGE_BUILD)
-def build_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+async def build_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     if _builds_here(namespace, memo):
@@ -248,7 +250,7 @@ def build_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs
 
 
 @kopf.on.event(GROUP, VERSION, "workspaces")
-def workspace_changed(body: kopf.Body, spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+async def workspace_changed(body: kopf.Body, spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     ctrl.enqueue("workspace", name)
@@ -272,13 +274,13 @@ def workspace_changed(body: kopf.Body, spec: kopf.Spec, name: str, memo: kopf.Me
 @kopf.on.event("rolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
 @kopf.on.event("clusterroles.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
 @kopf.on.event("clusterrolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
-def workspace_object_changed(labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+async def workspace_object_changed(labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
     memo.controller.cache.bind(kwargs)
     memo.controller.enqueue("workspace", labels[L.WORKSPACE])
 
 
 @kopf.on.event("clusterroles.rbac.authorization.k8s.io", when=lambda name, **_: name in MEMBER_CLUSTERROLES)
-def member_clusterrole_changed(memo: kopf.Memo, **kwargs: Any) -> None:
+async def member_clusterrole_changed(memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     for workspace in ctrl.cache.keys("workspaces"):
