@@ -48,38 +48,48 @@ nodes_ready() {
   [ "$ready" -ge "$nodes" ]
 }
 
+create() {
+  echo "cluster: creating '$name' (Kubernetes $("$bindir/kube-apiserver" --version | awk '{print $2}'))" >&2
+  "${kwokctl[@]}" create cluster \
+    "${configs[@]}" \
+    --kube-apiserver-binary "$bindir/kube-apiserver" \
+    --kube-controller-manager-binary "$bindir/kube-controller-manager" \
+    --kube-scheduler-binary "$bindir/kube-scheduler" \
+    --etcd-binary "$bindir/etcd" \
+    --kwok-controller-binary "$bindir/kwok" \
+    --kubeconfig "" \
+    --wait 3m >&2 || return 1
+  wait_for "the Stage CRD" 60 "${kubectl[@]}" get crd stages.kwok.x-k8s.io || return 1
+  "${kubectl[@]}" apply --server-side --force-conflicts --field-manager=studio-cluster \
+    -f "$root/hack/kwok/stages.yaml" >&2 || return 1
+  "${kwokctl[@]}" scale node --replicas "$nodes" >&2 || return 1
+  wait_for "$nodes Ready node(s)" 120 nodes_ready || return 1
+  wait_for "the default ServiceAccount" 60 "${kubectl[@]}" -n default get serviceaccount default
+}
+
 up() {
   for b in kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwokctl; do
     [ -x "$bindir/$b" ] || { echo "cluster: $bindir/$b is missing; run 'make controlplane'" >&2; exit 1; }
   done
-  if healthy; then
+  if healthy && nodes_ready 2>/dev/null; then
     echo "cluster: reusing the running cluster '$name'" >&2
   else
-    if [ -d "$KWOK_WORKDIR/clusters/$name" ]; then
-      echo "cluster: removing the stale cluster '$name'" >&2
-      down >/dev/null
-    fi
-    echo "cluster: creating '$name' (Kubernetes $("$bindir/kube-apiserver" --version | awk '{print $2}'))" >&2
-    "${kwokctl[@]}" create cluster \
-      "${configs[@]}" \
-      --kube-apiserver-binary "$bindir/kube-apiserver" \
-      --kube-controller-manager-binary "$bindir/kube-controller-manager" \
-      --kube-scheduler-binary "$bindir/kube-scheduler" \
-      --etcd-binary "$bindir/etcd" \
-      --kwok-controller-binary "$bindir/kwok" \
-      --kubeconfig "" \
-      --wait 3m >&2
+    # kwokctl picks free ports when it creates a cluster; another cluster on the machine can
+    # take one before a component binds it. A fresh try picks new ports.
+    local attempt
+    for attempt in 1 2 3; do
+      [ -d "$KWOK_WORKDIR/clusters/$name" ] && down >/dev/null 2>&1
+      create && break
+      echo "cluster: attempt $attempt to start '$name' failed" >&2
+      rm -rf "$KWOK_WORKDIR/failed-logs" && cp -r "$KWOK_WORKDIR/clusters/$name/logs" "$KWOK_WORKDIR/failed-logs" 2>/dev/null || true
+      if [ "$attempt" = 3 ]; then
+        down >/dev/null 2>&1
+        tail -n 5 "$KWOK_WORKDIR"/failed-logs/*.log >&2 2>/dev/null || true
+        echo "cluster: could not start '$name'; component logs are in $KWOK_WORKDIR/failed-logs" >&2
+        exit 1
+      fi
+    done
   fi
-  wait_for "the Stage CRD" 60 "${kubectl[@]}" get crd stages.kwok.x-k8s.io
-  "${kubectl[@]}" apply --server-side --force-conflicts --field-manager=studio-cluster \
-    -f "$root/hack/kwok/stages.yaml" >&2
-  local have
-  have=$("${kubectl[@]}" get nodes --no-headers 2>/dev/null | wc -l)
-  if [ "$have" -lt "$nodes" ]; then
-    "${kwokctl[@]}" scale node --replicas "$nodes" >&2
-  fi
-  wait_for "$nodes Ready node(s)" 120 nodes_ready
-  wait_for "the default ServiceAccount" 60 "${kubectl[@]}" -n default get serviceaccount default
   echo "$kubeconfig"
 }
 

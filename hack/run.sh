@@ -15,6 +15,8 @@ else
 fi
 "$kubectl" apply --server-side --force-conflicts -f "$root/crds/" >&2
 "$kubectl" wait --for=condition=Established crd --all --timeout=60s >/dev/null
+# The ClusterRoles workspace members are bound to (an install ships them).
+"$kubectl" apply --server-side --force-conflicts -f "$root/manifests/rbac/" >&2
 if compgen -G "$root/manifests/samples/*.yaml" >/dev/null; then
   # Samples refer to each other (studios to templates); apply what the API accepts now and
   # let the operator converge the rest.

@@ -16,11 +16,15 @@ INDEXES = (
     "templates",
     "workspaces",
     "workspaces_by_namespace",
+    "workspace_objects",
+    "member_clusterroles",
     "studio_pods",
     "studio_pvcs",
     "studio_services",
     "studio_roles",
     "studio_rolebindings",
+    "build_jobs",
+    "build_pods",
 )
 
 

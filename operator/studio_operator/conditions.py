@@ -45,3 +45,12 @@ def merge_conditions(
 
 def get_condition(conditions: Iterable[dict[str, Any]] | None, type_: str) -> dict[str, Any] | None:
     return next((c for c in conditions or () if c.get("type") == type_), None)
+
+
+def status_patch(current: dict[str, Any], desired: dict[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]:
+    """The merge patch that turns the stored status into the desired one: changed fields, and null
+    for fields no longer wanted (except `keep`, which others write). Empty when nothing changes."""
+    desired = {k: v for k, v in desired.items() if v is not None}
+    patch = {k: v for k, v in desired.items() if current.get(k) != v}
+    patch.update({k: None for k in current if k not in desired and k not in keep})
+    return patch

@@ -25,3 +25,16 @@ class Config:
     # A studio's transient state (Starting, Stopping) while its pod comes and goes is written only
     # once it lasted this long (seconds): a start that settles sooner costs one status write.
     progress_hold: float = dataclasses.field(default_factory=lambda: float(_env("PROGRESS_HOLD", "2")))
+    # Admission webhooks: where the HTTPS server listens (port 0: any free one), the host the API
+    # server reaches it by (default: the listening address), a directory with tls.crt/tls.key
+    # (default: a self-signed certificate), and whether the operator keeps the webhook
+    # configurations itself (local runs; an install that ships its own turns this off).
+    webhook_addr: str = dataclasses.field(default_factory=lambda: _env("WEBHOOK_ADDR", "127.0.0.1"))
+    webhook_port: int = dataclasses.field(default_factory=lambda: int(_env("WEBHOOK_PORT", "0")))
+    webhook_host: str = dataclasses.field(default_factory=lambda: _env("WEBHOOK_HOST", ""))
+    webhook_cert_dir: str = dataclasses.field(default_factory=lambda: _env("WEBHOOK_CERT_DIR", ""))
+    webhook_managed: bool = dataclasses.field(
+        default_factory=lambda: _env("WEBHOOK_MANAGED", "true").lower() in ("1", "true", "yes"))
+    # In a cluster: the Service (in the operator's namespace, port 443) the API server calls the
+    # webhooks through, rather than a URL (API servers rarely resolve cluster DNS names).
+    webhook_service: str = dataclasses.field(default_factory=lambda: _env("WEBHOOK_SERVICE", ""))

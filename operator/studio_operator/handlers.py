@@ -9,7 +9,9 @@ every watch event.
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import kopf
@@ -18,12 +20,20 @@ from . import labels as L
 from .api.common import GROUP, VERSION
 from .config import Config
 from .controller import Controller
+from .admission import webhooks  # noqa: F401 - registers the admission handlers
+from .admission.server import configure_admission
 from .kube import Kube
 from .studios.reconcile import reconcile_studio
+from .templates.reconcile import reconcile_template
+from .workspaces.children import ROLES, member_clusterrole
+from .workspaces.reconcile import reconcile_workspace
 
 log = logging.getLogger(__name__)
 
 CHILD = {L.STUDIO: kopf.PRESENT}
+WORKSPACE_CHILD = {L.WORKSPACE: kopf.PRESENT}
+MEMBER_CLUSTERROLES = frozenset(member_clusterrole(r) for r in ROLES)
+IMAGE_BUILD = {"app.kubernetes.io/component": L.IMAGE_BUILD, L.TEMPLATE: kopf.PRESENT}
 
 
 def _strip(body: kopf.Body, *sections: str) -> dict[str, Any]:
@@ -33,7 +43,8 @@ def _strip(body: kopf.Body, *sections: str) -> dict[str, Any]:
         "apiVersion": body.get("apiVersion"),
         "kind": body.get("kind"),
         "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "generation", "resourceVersion", "labels",
-                                          "annotations", "deletionTimestamp", "creationTimestamp") if k in meta},
+                                          "annotations", "deletionTimestamp", "creationTimestamp", "finalizers",
+                                          "ownerReferences") if k in meta},
     }
     for section in sections:
         if section in body:
@@ -42,6 +53,13 @@ def _strip(body: kopf.Body, *sections: str) -> dict[str, Any]:
 
 
 # --- startup and settings -------------------------------------------------------------------
+
+
+class RetryForever:
+    """kopf's backoffs between retries of a failed API request: 1, 2, 5, 10, then 20 s for ever."""
+
+    def __iter__(self) -> Iterator[float]:
+        return itertools.chain((1, 2, 5, 10), itertools.repeat(20))
 
 
 @kopf.on.startup()
@@ -53,13 +71,22 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.watching.connect_timeout = 10
+    # A watch silent this long is reconnected (from its resourceVersion, no relist): a half-open
+    # connection must not blind the operator until client_timeout; an idle watch just reconnects.
+    settings.watching.inactivity_timeout = 60
     settings.batching.batch_window = 0.05
-    settings.networking.error_backoffs = [1, 2, 5, 10, 20]
-    config = Config()
+    # kopf gives up on a request after its backoffs run out and then stops the whole operator;
+    # an API outage must only delay it, so its own requests retry for ever, and never hang.
+    settings.networking.error_backoffs = RetryForever()
+    settings.networking.request_timeout = 60
+    config = memo.get("config") or Config()
+    configure_admission(settings, config)
+    memo.template_inputs = {}  # what each template's studios last saw of it (template_changed)
     memo.controller = Controller(
         await Kube.connect(),
         config,
-        reconcilers={"studio": (reconcile_studio, "studios")},
+        reconcilers={"studio": (reconcile_studio, "studios"), "template": (reconcile_template, "templates"),
+                     "workspace": (reconcile_workspace, "workspaces")},
     )
     memo.controller.start()
     log.info("studio-operator started: %s", config)
@@ -103,6 +130,25 @@ async def workspaces_by_namespace(body: kopf.Body, spec: kopf.Spec, name: str, *
     return {spec.get("namespace") or name: _strip(body, "spec", "status")}
 
 
+@kopf.index("namespaces", labels=WORKSPACE_CHILD)
+@kopf.index("serviceaccounts", labels=WORKSPACE_CHILD)
+@kopf.index("resourcequotas", labels=WORKSPACE_CHILD)
+@kopf.index("limitranges", labels=WORKSPACE_CHILD)
+@kopf.index("networkpolicies.networking.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.index("rolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.index("clusterroles.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.index("clusterrolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+async def workspace_objects(body: kopf.Body, labels: kopf.Labels, **_: Any) -> dict:
+    """Everything the operator makes for a workspace, by the workspace's name."""
+    return {labels[L.WORKSPACE]: _strip(body, "spec", "status")}
+
+
+@kopf.index("clusterroles.rbac.authorization.k8s.io", when=lambda name, **_: name in MEMBER_CLUSTERROLES)
+async def member_clusterroles(name: str, **_: Any) -> dict:
+    """Which of the ClusterRoles that workspace members are bound to exist (the install ships them)."""
+    return {name: True}
+
+
 @kopf.index("pods", labels=CHILD)
 async def studio_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
     pod = _strip(body, "status")
@@ -130,13 +176,42 @@ async def studio_rolebindings(body: kopf.Body, namespace: str, labels: kopf.Labe
     return {(namespace, labels[L.STUDIO]): _strip(body)}
 
 
+def _builds_here(namespace: str, memo: kopf.Memo) -> bool:
+    """Build Jobs live in the operator's namespace; look-alikes elsewhere are not ours."""
+    return namespace == memo.controller.config.namespace
+
+
+@kopf.index("batch", "v1", "jobs", labels=IMAGE_BUILD)
+async def build_jobs(body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> dict:
+    return {labels[L.TEMPLATE]: _strip(body, "status")} if _builds_here(namespace, memo) else {}
+
+
+@kopf.index("pods", labels=IMAGE_BUILD)
+async def build_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> dict:
+    job = labels.get("batch.kubernetes.io/job-name") or labels.get("job-name")
+    return {job: _strip(body, "status")} if job and _builds_here(namespace, memo) else {}
+
+
 # --- events that queue work ------------------------------------------------------------------
+# All async: kopf runs a plain `def` handler in a thread, and these touch the work queue and
+# read the indexes, which belong to the event loop (from a thread, an event can get lost).
 
 
 @kopf.on.event(GROUP, VERSION, "codestudios")
-async def studio_changed(namespace: str, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
-    memo.controller.cache.bind(kwargs)
-    memo.controller.enqueue("studio", namespace, name)
+async def studio_changed(namespace: str, name: str, spec: kopf.Spec, memo: kopf.Memo, **kwargs: Any) -> None:
+    ctrl: Controller = memo.controller
+    ctrl.cache.bind(kwargs)
+    ctrl.enqueue("studio", namespace, name)
+    # Its template counts its studios and rolls changes out to them.
+    ctrl.enqueue("template", spec.get("template"))
+    # A studio that left a template (deleted, or moved to another) changes that one's count too.
+    for template, body in ctrl.cache.items("templates"):
+        if (body.get("status") or {}).get("codeStudios", 0) != len(ctrl.cache.all("studios_by_template", template)):
+            ctrl.enqueue("template", template)
+    # Its workspace counts its studios and wakes those waiting for a running slot.
+    workspace = ctrl.cache.one("workspaces_by_namespace", namespace)
+    if workspace is not None:
+        ctrl.enqueue("workspace", workspace["metadata"]["name"])
 
 
 @kopf.on.event("pods", labels=CHILD)
@@ -150,18 +225,65 @@ async def child_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **
 
 
 @kopf.on.event(GROUP, VERSION, "codestudiotemplates")
-async def template_changed(name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+async def template_changed(name: str, event: dict, body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
+    ctrl.enqueue("template", name)
+    # Studios read the template's spec and status.image only; the template's own status writes
+    # (counts, build progress, rollout) must not wake every studio of it.
+    if event.get("type") == "DELETED":
+        memo.template_inputs.pop(name, None)
+    else:
+        seen = L.content_hash([body.get("spec"), (body.get("status") or {}).get("image")])
+        if memo.template_inputs.get(name) == seen:
+            return
+        memo.template_inputs[name] = seen
     for namespace, studio in ctrl.cache.all("studios_by_template", name):
         ctrl.enqueue("studio", namespace, studio)
 
 
-@kopf.on.event(GROUP, VERSION, "workspaces")
-async def workspace_changed(spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+@kopf.on.event("batch", "v1", "jobs", labels=IMAGE_BUILD)
+@kopf.on.event("pods", labels=IMAGE_BUILD)
+async def build_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
+    if _builds_here(namespace, memo):
+        ctrl.enqueue("template", labels[L.TEMPLATE])
+
+
+@kopf.on.event(GROUP, VERSION, "workspaces")
+async def workspace_changed(body: kopf.Body, spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+    ctrl: Controller = memo.controller
+    ctrl.cache.bind(kwargs)
+    ctrl.enqueue("workspace", name)
+    # Its studios read its spec (state, quota, defaults), not its status, which changes with
+    # every studio's: look at them again only when the spec changed (memo is this object's).
+    generation = body["metadata"].get("generation")
+    if memo.get("studios_saw_generation") == generation:
+        return
+    memo["studios_saw_generation"] = generation
     namespace = spec.get("namespace") or name
     for ns, studio in ctrl.cache.keys("studios"):
         if ns == namespace:
             ctrl.enqueue("studio", ns, studio)
+
+
+@kopf.on.event("namespaces", labels=WORKSPACE_CHILD)
+@kopf.on.event("serviceaccounts", labels=WORKSPACE_CHILD)
+@kopf.on.event("resourcequotas", labels=WORKSPACE_CHILD)
+@kopf.on.event("limitranges", labels=WORKSPACE_CHILD)
+@kopf.on.event("networkpolicies.networking.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.on.event("rolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.on.event("clusterroles.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+@kopf.on.event("clusterrolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
+async def workspace_object_changed(labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+    memo.controller.cache.bind(kwargs)
+    memo.controller.enqueue("workspace", labels[L.WORKSPACE])
+
+
+@kopf.on.event("clusterroles.rbac.authorization.k8s.io", when=lambda name, **_: name in MEMBER_CLUSTERROLES)
+async def member_clusterrole_changed(memo: kopf.Memo, **kwargs: Any) -> None:
+    ctrl: Controller = memo.controller
+    ctrl.cache.bind(kwargs)
+    for workspace in ctrl.cache.keys("workspaces"):
+        ctrl.enqueue("workspace", workspace)

@@ -48,6 +48,7 @@ PLURALS = {
     "Workspace": "workspaces",
     "CodeStudio": "codestudios",
     "CodeStudioTemplate": "codestudiotemplates",
+    "SubjectAccessReview": "subjectaccessreviews",
 }
 
 
@@ -64,6 +65,13 @@ class ApiError(Exception):
     @property
     def retryable(self) -> bool:
         return self.status in (409, 429) or self.status >= 500
+
+    @property
+    def refusal(self) -> bool:
+        """The server refused the object itself (invalid, over quota, against admission policy),
+        not the moment; a namespace being deleted is the moment."""
+        terminating = self.status == 403 and "being terminated" in self.message
+        return self.status in (400, 403, 422) and not terminating
 
 
 class RetryLater(Exception):
@@ -99,7 +107,9 @@ class Kube:
 
     # Requests in flight at once; more wait for a free connection.
     CONNECTIONS = 64
-    TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
+    # No request may wait forever: a half-open connection would hold its worker, and the studio
+    # it reconciles, until the operator restarts. Writes and gets answer in milliseconds.
+    TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 
     def __init__(self, auth: Any, session: aiohttp.ClientSession):
         self.auth = auth  # kr8s's credentials: server, token, and how to refresh them
@@ -182,7 +192,20 @@ class Kube:
         """Merge-patches the status subresource; None when the object is gone."""
         path = path_of(api_version, kind, namespace, name) + "/status"
         try:
-            return await self.request("PATCH", path, body={"status": patch}, content_type="application/merge-patch+json")
+            return await self.request("PATCH", path, body={"status": patch}, content_type="application/merge-patch+json",
+                                      params={"fieldManager": FIELD_MANAGER})
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def patch(self, api_version: str, kind: str, namespace: str | None, name: str,
+                    patch: dict[str, Any]) -> dict[str, Any] | None:
+        """Merge-patches the object; None when it is gone. A resourceVersion in the patch makes it
+        conditional (409 when the object changed since)."""
+        try:
+            return await self.request("PATCH", path_of(api_version, kind, namespace, name), body=patch,
+                                      content_type="application/merge-patch+json", params={"fieldManager": FIELD_MANAGER})
         except ApiError as exc:
             if exc.status == 404:
                 return None

@@ -15,6 +15,15 @@ TEMPLATE = "studio.dev/template"
 OWNER = "studio.dev/owner"
 SPEC_HASH = "studio.dev/spec-hash"
 RESTART_AT = "studio.dev/restart-requested-at"
+# Image builds: the build-input hash and attempt on a build Job, the Dockerfile on its pod,
+# and the template generation the Job was made from.
+BUILD_HASH = "studio.dev/build-hash"
+BUILD_ATTEMPT = "studio.dev/build-attempt"
+DOCKERFILE = "studio.dev/dockerfile"
+TEMPLATE_GENERATION = "studio.dev/template-generation"
+IMAGE_BUILD = "image-build"  # app.kubernetes.io/component of build Jobs and their pods
+# Held on a CodeStudioTemplate while studios use it, so it cannot go away under them.
+IN_USE_FINALIZER = "studio.dev/in-use"
 
 
 def app_labels(name: str, instance: str, component: str) -> dict[str, str]:

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
+import time
 
 import kopf
+
+from . import metrics
+from .config import Config
+
+log = logging.getLogger(__name__)
+
+# Seconds before running kopf again after it stopped on an error, by consecutive failure.
+RESTART_BACKOFF = (1, 2, 5, 10, 30)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -17,22 +27,60 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=os.environ.get("STUDIO_LOG_FORMAT", "plain"))
     parser.add_argument("--liveness", default=os.environ.get("STUDIO_LIVENESS_ENDPOINT"),
                         help="serve /healthz here, e.g. http://0.0.0.0:8080/healthz")
+    parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("STUDIO_METRICS_PORT", "0")),
+                        help="serve Prometheus metrics on this port at /metrics (0: off)")
+    parser.add_argument("--metrics-host", default=os.environ.get("STUDIO_METRICS_HOST", "0.0.0.0"),
+                        help="address the metrics endpoint listens on")
+    webhooks = parser.add_argument_group("admission webhooks (defaults from STUDIO_WEBHOOK_* variables)")
+    webhooks.add_argument("--webhook-addr", help="listen on this address (default 127.0.0.1)")
+    webhooks.add_argument("--webhook-port", type=int, help="listen on this port (default 0: any free port)")
+    webhooks.add_argument("--webhook-host", help="host name or address the API server calls (default: the address)")
+    webhooks.add_argument("--webhook-cert-dir", help="directory with tls.crt and tls.key (default: self-signed)")
+    webhooks.add_argument("--webhook-managed", action=argparse.BooleanOptionalAction,
+                          help="create and update the webhook configurations (default: yes)")
     return parser.parse_args(argv)
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    """Settings from the environment, overridden by the flags given."""
+    flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(Config) if getattr(args, f.name, None) is not None}
+    return Config(**flags)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    config = config_from(args)
     kopf.configure(
         verbose=args.verbose,
         log_format={"plain": kopf.LogFormat.PLAIN, "full": kopf.LogFormat.FULL, "json": kopf.LogFormat.JSON}[args.log_format],
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # one line per admission request
     if not args.verbose:
         # kopf reports every handler call; the reconcilers log what matters.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     from . import handlers  # noqa: F401 - registers the handlers
 
-    asyncio.run(kopf.operator(clusterwide=True, standalone=True, liveness_endpoint=args.liveness))
+    failures = 0
+    while True:
+        started = time.monotonic()
+        try:
+            asyncio.run(run(args, config))
+            return  # stopped by a signal
+        except Exception as exc:  # noqa: BLE001 - see below
+            # kopf stops the whole operator on some API errors, e.g. an ERROR event other than 410
+            # in a watch-stream (an etcd leader change). Like a pod restart, without its back-off:
+            # the state is rebuilt from a fresh listing; the level-triggered reconcilers converge.
+            failures = 1 if time.monotonic() - started > 300 else failures + 1
+            delay = RESTART_BACKOFF[min(failures, len(RESTART_BACKOFF)) - 1]
+            log.error("the operator stopped on %r; starting again in %ss", exc, delay)
+            time.sleep(delay)
+
+
+async def run(args: argparse.Namespace, config: Config) -> None:
+    async with metrics.serving(args.metrics_host, args.metrics_port):
+        await kopf.operator(clusterwide=True, standalone=True, liveness_endpoint=args.liveness,
+                            memo=kopf.Memo(config=config))
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ import subprocess
 
 import pytest
 
+from tests.e2e.install import operator_kubeconfig
 from tests.e2e.kube import Cluster, kubeconfig_answers, unique_name
-from tests.e2e.operator import OperatorProcess
+from tests.e2e.operator import WEBHOOK_CONFIGURATIONS, OperatorProcess
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -39,6 +40,7 @@ def cluster(request) -> Cluster:
             [ROOT / "hack" / "cluster.sh", "up"], stdout=subprocess.PIPE, text=True
         )
         if proc.returncode != 0:
+            subprocess.run([ROOT / "hack" / "cluster.sh", "down"], check=False)
             pytest.fail(
                 "no Kubernetes cluster for the e2e tests: KUBECONFIG does not point at one "
                 f"and 'hack/cluster.sh up' failed with exit code {proc.returncode}",
@@ -90,10 +92,13 @@ def operator(cluster: Cluster, crds) -> OperatorProcess:
     """The operator running against the test cluster for the whole session (log in .work/)."""
     log_dir = ROOT / ".work"
     log_dir.mkdir(exist_ok=True)
-    op = OperatorProcess(cluster.kubeconfig, log_dir / "operator-e2e.log")
+    # As installed: under the chart's ServiceAccount and least-privilege roles.
+    op = OperatorProcess(operator_kubeconfig(cluster, log_dir), log_dir / "operator-e2e.log", kubectl=cluster.kubectl)
     op.start()
     yield op
     op.stop()
+    # A stopped operator unregisters its webhooks; a killed one leaves them, failing closed.
+    cluster.kubectl("delete", "--ignore-not-found", *WEBHOOK_CONFIGURATIONS, check=False)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 from tests.e2e.kube import Cluster, unique_name
@@ -32,8 +33,18 @@ def make_template(cluster: Cluster, request, image: str = "quay.io/jupyter/base-
     """A cluster-scoped template for one test, deleted after it."""
     name = unique_name("tpl")
     cluster.apply(template_manifest(name, image, **spec))
-    request.addfinalizer(lambda: cluster.kubectl("delete", "codestudiotemplate", name, "--wait=false", check=False))
+    request.addfinalizer(lambda: remove_template(cluster, name))
     return name
+
+
+def remove_template(cluster: Cluster, name: str) -> None:
+    """Deletes the template after the studios that use it (a template in use cannot be deleted)."""
+    studios = json.loads(cluster.kubectl("get", "codestudios", "--all-namespaces", "-o", "json").stdout)["items"]
+    for s in studios:
+        if s["spec"].get("template") == name:
+            cluster.kubectl("-n", s["metadata"]["namespace"], "delete", "codestudio", s["metadata"]["name"],
+                            "--ignore-not-found", check=False)
+    cluster.kubectl("delete", "codestudiotemplate", name, "--wait=false", "--ignore-not-found", check=False)
 
 
 def studio(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
@@ -66,7 +77,26 @@ def rfc3339_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def set_spec(cluster: Cluster, namespace: str, name: str, **fields: Any) -> None:
-    import json
+def restart(cluster: Cluster, namespace: str, name: str, timeout: float = 60) -> dict[str, Any]:
+    """Requests a restart as `kubectl studio restart` would, and waits until it is carried out and Running."""
+    requested = rfc3339_now()
+    set_spec(cluster, namespace, name, restartRequestedAt=requested)
+    return cluster.wait_for(
+        lambda: (o := studio(cluster, namespace, name))["status"].get("restartedAt") == requested
+        and o["status"]["state"] == "Running" and o,
+        timeout=timeout, what=f"studio {namespace}/{name} to restart",
+    )
 
+
+def set_spec(cluster: Cluster, namespace: str, name: str, **fields: Any) -> None:
     cluster.kubectl("-n", namespace, "patch", "codestudio", name, "--type=merge", "-p", json.dumps({"spec": fields}))
+
+
+def run_stop_start(cluster: Cluster, namespace: str, name: str, template: str) -> dict[str, Any]:
+    """Creates a studio and takes it through Running, Stopped and Running again."""
+    cluster.apply(studio_manifest(name, namespace, template))
+    wait_state(cluster, namespace, name, "Running")
+    set_spec(cluster, namespace, name, state="Stopped")
+    wait_state(cluster, namespace, name, "Stopped")
+    set_spec(cluster, namespace, name, state="Running")
+    return wait_state(cluster, namespace, name, "Running")

@@ -12,7 +12,7 @@ from tests.e2e.studios import (
     make_template,
     pod_uid,
     pvc_uid,
-    rfc3339_now,
+    restart,
     set_spec,
     studio_manifest,
     wait_state,
@@ -75,13 +75,7 @@ def test_restart_replaces_pod_on_same_volume(cluster: Cluster, namespace: str, r
     wait_state(cluster, namespace, "carol", "Running")
     before_pod, volume = pod_uid(cluster, namespace, "carol"), pvc_uid(cluster, namespace, "carol-home")
 
-    requested = rfc3339_now()
-    set_spec(cluster, namespace, "carol", restartRequestedAt=requested)
-    obj = cluster.wait_for(
-        lambda: (o := cluster.get("codestudio", "carol", namespace))["status"].get("restartedAt") == requested
-        and o["status"]["state"] == "Running" and o,
-        timeout=60, what="the restart",
-    )
+    obj = restart(cluster, namespace, "carol")
     assert pod_uid(cluster, namespace, "carol") not in (None, before_pod)
     assert pvc_uid(cluster, namespace, "carol-home") == volume
     assert obj["status"]["pendingRestart"] is False

@@ -83,11 +83,20 @@ def test_default_storage_class_filled_in_by_the_cluster_is_no_change():
     assert C.build_pvc(REF, settings(), "Retain", observed) == created
 
 
+def test_pod_runs_as_the_workspace_service_account_only_in_a_workspace():
+    assert C.build_pod(REF, settings(), None)["spec"]["serviceAccountName"] == "studio"
+    alone = resolve_settings(studio(), template(), None)
+    assert "serviceAccountName" not in C.build_pod(REF, alone, None)["spec"]
+
+
 def test_access_role_is_limited_to_this_studio():
     role = C.build_access_role(REF)
     for rule in role["rules"]:
         assert rule["resourceNames"] in (["s"],)
         assert "*" not in rule["verbs"]
+    # Its owner changes, stops and deletes it; nothing else of the CodeStudio kind.
+    assert {"apiGroups": ["studio.dev"], "resources": ["codestudios"], "resourceNames": ["s"],
+            "verbs": ["get", "update", "patch", "delete"]} in role["rules"]
     binding = C.build_access_binding(REF)
     assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]
     assert C.build_access_binding(C.StudioRef("s", "ns", "u", None)) is None

@@ -9,8 +9,8 @@ from pydantic import Field
 
 from .common import (
     Resource,
-    DNS_SUBDOMAIN_PATTERN,
     VERSION,
+    DNSSubdomain,
     Conditions,
     Duration,
     EnvList,
@@ -24,21 +24,12 @@ DesiredState = Literal["Running", "Stopped"]
 StudioState = Literal["Stopped", "Starting", "Running", "Stopping", "Failed"]
 ReclaimPolicy = Literal["Retain", "Delete"]
 
+# A studio's name is its pod's, its Service's and a label value: a DNS-1035 label.
+NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+
 
 class StudioStorage(Model):
     """The studio's home volume."""
-
-    model_config = {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                {
-                    "rule": "!has(oldSelf.size) || (has(self.size) && quantity(self.size).compareTo(quantity(oldSelf.size)) >= 0)",
-                    "message": "spec.storage.size may grow but never shrink",
-                    "fieldPath": ".size",
-                }
-            ]
-        }
-    }
 
     size: StorageSize | None = Field(None, description="Size of the home volume (else the template's); may grow, never shrink.")
 
@@ -46,11 +37,25 @@ class StudioStorage(Model):
 class CodeStudioSpec(Model):
     """Desired state of a CodeStudio."""
 
-    template: str = Field(
-        description="Name of the CodeStudioTemplate the studio is made from.",
-        pattern=DNS_SUBDOMAIN_PATTERN,
-        max_length=253,
-    )
+    # On spec rather than storage: removing storage (or its size) must not shrink the volume either.
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": (
+                        "!has(oldSelf.storage) || !has(oldSelf.storage.size) || "
+                        "(has(self.storage) && has(self.storage.size) && (!isQuantity(self.storage.size) || "
+                        "quantity(self.storage.size).compareTo(quantity(oldSelf.storage.size)) >= 0))"
+                    ),
+                    "message": "spec.storage.size may grow but never shrink",
+                    "messageExpression": "'may grow but never shrink below its current ' + oldSelf.storage.size",
+                    "fieldPath": ".storage.size",
+                }
+            ]
+        }
+    }
+
+    template: DNSSubdomain = Field(description="Name of the CodeStudioTemplate the studio is made from.")
     owner: str | None = Field(
         None,
         description=(
@@ -122,5 +127,19 @@ class CodeStudio(
 ):
     """One person's long-lived development environment: a pod on a persistent home volume."""
 
-    spec: CodeStudioSpec = Field(description="Desired state.")
-    status: CodeStudioStatus = Field(default_factory=CodeStudioStatus, description="Observed state.")
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": f"size(self.metadata.name) <= 63 && self.metadata.name.matches(r'{NAME_PATTERN}')",
+                    "message": (
+                        "metadata.name names the studio's pod and Service, so it must be a DNS-1035 label: at most "
+                        "63 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"
+                    ),
+                }
+            ]
+        }
+    }
+
+    spec: CodeStudioSpec
+    status: CodeStudioStatus = Field(default_factory=CodeStudioStatus)

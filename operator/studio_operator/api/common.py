@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import dataclasses
+import re
+from typing import Annotated, Any, Literal
 
 from kube_custom_resource import CustomResource, schema
 from kube_custom_resource.custom_resource import Metadata
-from pydantic import Field
+from pydantic import AfterValidator, Field, GetJsonSchemaHandler, StringConstraints
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 GROUP = "studio.dev"
 VERSION = "v1alpha1"
@@ -15,21 +19,94 @@ API_VERSION = f"{GROUP}/{VERSION}"
 # The operator's own namespace in a default install; never a workspace namespace.
 OPERATOR_NAMESPACE = "studio-system"
 
-QUANTITY_PATTERN = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+# Kubernetes quantities without a minus: no request, limit, quota or size is negative.
+QUANTITY_PATTERN = r"^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 DURATION_PATTERN = r"^(0|([0-9]+(\.[0-9]+)?(ms|s|m|h))+)$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 RFC3339 = {"format": "date-time"}
 
-# A Kubernetes quantity written as a string ("500m", "2Gi") or a number (2).
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """Annotated metadata: a CEL rule (x-kubernetes-validations) on the type's CRD schema.
+
+    The API server reports a failed rule as `<field path>: Invalid value: <value>: <message>`,
+    so the message says only what would be accepted.
+    """
+
+    rule: str
+    message: str
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.setdefault("x-kubernetes-validations", []).append({"rule": self.rule, "message": self.message})
+        return schema
+
+
+@dataclasses.dataclass(frozen=True)
+class _PatternAsRule(Rule):
+    """A Rule that replaces the OpenAPI `pattern` it restates: the API server's error for a
+    failed `pattern` is the bare regular expression, and a failed pattern stops CEL rules."""
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = super().__get_pydantic_json_schema__(core_schema, handler)
+        schema.pop("pattern")
+        return schema
+
+
+def formatted(pattern: str, max_length: int, message: str) -> Any:
+    """A string matching `pattern`: pydantic checks it in Python, a CEL rule in the API server."""
+    assert "'" not in pattern, "the pattern goes into a single-quoted CEL raw string"
+    return Annotated[
+        str,
+        StringConstraints(pattern=pattern, max_length=max_length),
+        _PatternAsRule(f"self.matches(r'{pattern}')", message),
+    ]
+
+
+DNSLabel = formatted(
+    DNS_LABEL_PATTERN,
+    63,
+    "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, e.g. team-a",
+)
+DNSSubdomain = formatted(
+    DNS_SUBDOMAIN_PATTERN,
+    253,
+    "must be a DNS subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
+)
+EnvName = formatted(
+    ENV_NAME_PATTERN, 256, "must be a C identifier: letters, digits and '_', not starting with a digit, e.g. MY_VAR"
+)
+Duration = formatted(DURATION_PATTERN, 32, "must be a duration such as 90s, 30m, 2h or 1h30m; 0 means never")
+
+
+def _check_quantity(value: str) -> str:
+    if not re.match(QUANTITY_PATTERN, value):
+        raise ValueError(f"{value!r} is not a non-negative Kubernetes quantity, e.g. 500m, 2 or 4Gi")
+    return value
+
+
+# A Kubernetes quantity written as a string ("500m", "2Gi") or a number (2). The API server
+# parses it as Kubernetes does (isQuantity); maxLength bounds the rule's estimated CEL cost.
 Quantity = Annotated[
     schema.IntOrString,
-    Field(json_schema_extra={"pattern": QUANTITY_PATTERN}),
+    AfterValidator(_check_quantity),
+    Field(json_schema_extra={"maxLength": 64}),
+    Rule(
+        "type(self) == int ? self >= 0 : isQuantity(self) && !quantity(self).isLessThan(quantity('0'))",
+        "must be a non-negative Kubernetes quantity, e.g. 500m, 2 or 4Gi",
+    ),
 ]
 # A storage size: always a string such as "10Gi", so CEL can compare sizes.
-StorageSize = Annotated[str, Field(pattern=QUANTITY_PATTERN, max_length=32)]
-Duration = Annotated[str, Field(pattern=DURATION_PATTERN, max_length=32)]
+StorageSize = Annotated[
+    str,
+    StringConstraints(pattern=QUANTITY_PATTERN, max_length=32),
+    _PatternAsRule(
+        "isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))", "must be a size such as 10Gi or 500Mi"
+    ),
+]
 Timestamp = Annotated[str, Field(max_length=64, json_schema_extra=RFC3339)]
 
 ConditionStatus = Literal["True", "False", "Unknown"]
@@ -91,7 +168,7 @@ class ResourceRequirements(Model):
 class EnvVar(Model):
     """An environment variable set in the studio's container."""
 
-    name: str = Field(description="Variable name, a C identifier.", pattern=ENV_NAME_PATTERN, max_length=256)
+    name: EnvName = Field(description="Variable name, a C identifier.")
     value: str = Field("", description="Literal value.", max_length=32768)
 
 
@@ -109,7 +186,7 @@ EnvList = Annotated[
 class LocalObjectReference(Model):
     """A reference to an object in the same namespace."""
 
-    name: str = Field(description="Name of the object.", pattern=DNS_SUBDOMAIN_PATTERN, max_length=253)
+    name: DNSSubdomain = Field(description="Name of the object.")
 
 
 class ObjectMeta(Metadata):

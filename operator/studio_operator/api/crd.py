@@ -1,16 +1,18 @@
 """CustomResourceDefinitions generated from the models.
 
-kube-custom-resource turns the pydantic models into CRDs (names, printer columns, refs
-resolved, int-or-string); this module makes the result a structural schema the API server
-accepts as-is: optional fields become plain omittable fields rather than `anyOf: [T, null]`,
-and `default: null` disappears.
+kube-custom-resource turns the pydantic models into CRDs (names, short names, printer
+columns, int-or-string, camelCase). This module makes each schema one the API server accepts
+as-is and documents well: references are inlined with the field's own description winning
+over its type's docstring (the library lets the docstring win, so `kubectl explain` showed
+the wrong text for required nested objects), optional fields become plain omittable fields
+rather than `anyOf: [T, null]`, and `default: null` disappears.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kube_custom_resource import CustomResourceRegistry
+from kube_custom_resource import CustomResourceRegistry, schema
 
 from . import KINDS
 from .common import GROUP
@@ -18,6 +20,24 @@ from .common import GROUP
 # Not "studio": kubectl expands categories before short names, so a category "studio" would
 # shadow the CodeStudio short name (`kubectl patch studio x` would match three kinds).
 CATEGORY = "studio-operator"
+
+
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_inline_refs(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    own = {k: _inline_refs(v, defs) for k, v in node.items() if k != "$ref"}
+    if "$ref" not in node:
+        return own
+    return {**_inline_refs(defs[node["$ref"].removeprefix("#/$defs/")], defs), **own}
+
+
+def openapi_schema(model: type[schema.BaseModel]) -> dict[str, Any]:
+    """The model's schema with references inlined, before the structural clean-up."""
+    raw = super(schema.BaseModel, model).model_json_schema()  # pydantic's own, refs unresolved
+    defs = raw.pop("$defs", {})
+    return schema.remove_fields(_inline_refs(raw, defs), "title")
 
 
 def _drop_null(node: Any) -> Any:
@@ -61,9 +81,8 @@ def build_crds() -> list[dict[str, Any]]:
         crd = definition.kubernetes_resource(include_defaults=True)
         crd["metadata"]["labels"] = {"app.kubernetes.io/part-of": "studio-operator"}
         for version in crd["spec"]["versions"]:
-            schema = version["schema"]["openAPIV3Schema"]
-            schema = _sort_required(_drop_null(schema))
-            schema["type"] = "object"
-            version["schema"]["openAPIV3Schema"] = schema
+            openapi = _sort_required(_drop_null(openapi_schema(definition.versions[version["name"]].model)))
+            openapi["type"] = "object"
+            version["schema"]["openAPIV3Schema"] = openapi
         crds.append(crd)
     return sorted(crds, key=lambda c: c["metadata"]["name"])

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from . import KINDS
 from .crd import build_crds
 
 HEADER = "# Generated from operator/studio_operator/api by `make crds`. Do not edit.\n"
@@ -40,56 +41,104 @@ def _type_of(schema: dict[str, Any]) -> str:
     return t
 
 
-def _rows(schema: dict[str, Any], path: str, required: set[str]) -> list[str]:
+def _limits(schema: dict[str, Any]) -> list[str]:
+    """What the schema itself enforces, in words."""
+    out = []
+    if "minimum" in schema and "maximum" in schema:
+        out.append(f"{schema['minimum']} to {schema['maximum']}")
+    elif "minimum" in schema:
+        out.append(f"at least {schema['minimum']}")
+    if schema.get("minLength") == 1 or schema.get("minItems") == 1:
+        out.append("not empty")
+    if "maxLength" in schema:
+        out.append(f"at most {schema['maxLength']} characters")
+    if "maxItems" in schema or "maxProperties" in schema:
+        out.append(f"at most {schema.get('maxItems', schema.get('maxProperties'))} entries")
+    if schema.get("x-kubernetes-list-type") == "map":
+        out.append("unique by " + " and ".join(schema["x-kubernetes-list-map-keys"]))
+    elif schema.get("x-kubernetes-list-type") == "set":
+        out.append("no duplicates")
+    return out
+
+
+def _rules(schema: dict[str, Any]) -> list[str]:
+    """Messages of the CEL rules on the schema, its array items and its map values."""
+    nodes = [schema, schema.get("items", {}), schema.get("additionalProperties", {})]
+    return [r["message"] for n in nodes if isinstance(n, dict) for r in n.get("x-kubernetes-validations", [])
+            if "fieldPath" not in r]
+
+
+def _rules_by_field(schema: dict[str, Any], path: str, out: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Messages of rules that name a field below where they sit (fieldPath), by that field's path."""
+    for rule in schema.get("x-kubernetes-validations", []):
+        if "fieldPath" in rule:
+            out.setdefault(path + rule["fieldPath"], []).append(rule["message"])
+    inner = schema.get("items", schema)
+    for name, prop in inner.get("properties", {}).items():
+        _rules_by_field(prop, f"{path}{'[]' if inner is not schema else ''}.{name}", out)
+    return out
+
+
+def _rows(schema: dict[str, Any], path: str, required: set[str], named: dict[str, list[str]]) -> list[str]:
     rows = []
     for name, prop in schema.get("properties", {}).items():
         here = f"{path}.{name}"
-        notes = []
-        if name in required:
-            notes.append("required")
+        notes = ["required"] if name in required else []
         if "default" in prop:
             notes.append(f"default `{json.dumps(prop['default'])}`")
-        for rule in prop.get("x-kubernetes-validations", []):
-            notes.append(rule["message"])
-        desc = prop.get("description", "").replace("\n", " ").replace("|", "\\|")
-        rows.append(f"| `{here}` | {_type_of(prop)} | {desc} | {'; '.join(notes)} |")
+        notes += _limits(prop) + _rules(prop) + named.get(here, [])
+        desc, note = (t.replace("\n", " ").replace("|", "\\|") for t in (prop.get("description", ""), "; ".join(notes)))
+        rows.append(f"| `{here}` | {_type_of(prop)} | {desc} | {note} |")
         inner = prop.get("items", prop) if prop.get("type") == "array" else prop
         if inner.get("properties"):
-            rows.extend(_rows(inner, here + ("[]" if prop.get("type") == "array" else ""), set(inner.get("required", []))))
+            suffix = "[]" if prop.get("type") == "array" else ""
+            rows.extend(_rows(inner, here + suffix, set(inner.get("required", [])), named))
     return rows
 
 
-def api_reference() -> str:
+def api_reference(root: pathlib.Path) -> str:
     out = [
         "# API reference: studio.dev/v1alpha1",
         "",
         "Generated from the models in `operator/studio_operator/api/` by `make crds`; a test fails",
-        "when this page or `crds/` drifts from them. `kubectl explain <kind>.spec` shows the same text.",
+        "when this page or `crds/` drifts from them. `kubectl explain <kind>.spec` shows the same",
+        "descriptions. Examples that the API server accepts are in `manifests/samples/`.",
+        "",
+        "The API server refuses bad input at `kubectl apply` time with the offending field's path and",
+        "what would be accepted, e.g. `spec.namespace: Invalid value: \"kube-system\": must not be",
+        "default, kube-* or studio-system`. Unknown fields are refused too (kubectl's default strict",
+        "field validation). `kubectl get studio-operator -A` lists every kind.",
         "",
     ]
-    for crd in build_crds():
+    crds = {crd["spec"]["names"]["kind"]: crd for crd in build_crds()}
+    samples = sorted((root / "manifests" / "samples").glob("*.yaml"))
+    for kind in (m.__name__ for m in KINDS):
+        crd = crds[kind]
         names = crd["spec"]["names"]
         version = crd["spec"]["versions"][0]
         schema = version["schema"]["openAPIV3Schema"]
+        examples = [f"`{p.relative_to(root)}`" for p in samples if f"\nkind: {kind}\n" in p.read_text()]
         out += [
-            f"## {names['kind']}",
+            f"## {kind}",
             "",
             schema.get("description", ""),
             "",
-            f"- Scope: {crd['spec']['scope']}; short name `{', '.join(names['shortNames'])}`; category `{', '.join(names['categories'])}`",
+            f"- Scope: {crd['spec']['scope']}; short name `{', '.join(names['shortNames'])}`; "
+            f"category `{', '.join(names['categories'])}`",
             "- Printer columns: " + ", ".join(c["name"] for c in version["additionalPrinterColumns"]),
+            *(["- Examples: " + ", ".join(examples)] if examples else []),
+            *(f"- Rule: {message}" for message in _rules(schema)),
+            "",
+            "| Field | Type | Description | Notes |",
+            "| --- | --- | --- | --- |",
+            *_rows(schema, "", set(schema.get("required", [])), _rules_by_field(schema, "", {})),
             "",
         ]
-        for rule in schema["properties"]["spec"].get("x-kubernetes-validations", []):
-            out.append(f"- Rule: {rule['message']}")
-        out += ["", "| Field | Type | Description | Notes |", "| --- | --- | --- | --- |"]
-        out += _rows(schema, "", set(schema.get("required", [])))
-        out.append("")
     return "\n".join(out)
 
 
 def all_files(root: pathlib.Path) -> dict[pathlib.Path, str]:
-    return {**crd_files(root), root / "docs" / "api.md": api_reference()}
+    return {**crd_files(root), root / "docs" / "api.md": api_reference(root)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from kube_custom_resource import Scope
 from pydantic import Field
@@ -18,15 +18,45 @@ from .common import (
     ResourceRequirements,
     StorageSize,
     Timestamp,
+    formatted,
 )
 
 IMAGE_REF_PATTERN = r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
 REPOSITORY_PATTERN = r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)+$"
 # Debian package names, optionally pinned: "git", "python3-venv=3.11.2-1".
 APT_PACKAGE_PATTERN = r"^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$"
+# IANA service names, as Kubernetes checks port names: segments joined by single '-', one with a letter.
+PORT_NAME_PATTERN = r"^([a-z0-9]+-)*[a-z0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 # A PEP 508 name with optional extras and version specifiers; no spaces, quotes or shell characters.
 PIP_PACKAGE_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\[[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*\])?((==|!=|>=|<=|~=|>|<)[A-Za-z0-9.*+!]+(,(==|!=|>=|<=|~=|>|<)[A-Za-z0-9.*+!]+)*)?$"
-PORT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+ImageRef = formatted(
+    IMAGE_REF_PATTERN,
+    255,
+    "must be an image reference such as python:3.12-slim or registry.example.com/team/ide@sha256:<64 hex digits>",
+)
+Repository = formatted(
+    REPOSITORY_PATTERN, 255, "must be an image repository without tag, e.g. registry.example.com/studios/python"
+)
+AptPackage = formatted(
+    APT_PACKAGE_PATTERN,
+    128,
+    "must be a Debian package name, optionally pinned with =version, e.g. git or python3-venv=3.11.2-1; "
+    "no spaces or shell characters",
+)
+PipPackage = formatted(
+    PIP_PACKAGE_PATTERN,
+    128,
+    "must be a pip requirement: a name with optional [extras] and version specifiers, e.g. numpy==2.1.0; "
+    "no spaces, URLs or shell characters",
+)
+PortName = formatted(
+    PORT_NAME_PATTERN,
+    15,
+    "must be an IANA service name: lowercase letters, digits and single '-' between them, with at least one "
+    "letter, e.g. http",
+)
+AbsolutePath = formatted(r"^/.*$", 4096, "must be an absolute path, e.g. /home/studio")
 
 UpdatePolicy = Literal["OnRestart", "Immediate"]
 BuildPhase = Literal["Pending", "Building", "Succeeded", "Failed"]
@@ -37,10 +67,8 @@ DEFAULT_BUILDER_IMAGE = "gcr.io/kaniko-project/executor:v1.23.2"
 class Registry(Model):
     """Where built images are pushed."""
 
-    repository: str = Field(
+    repository: Repository = Field(
         description="Image repository without tag, e.g. registry.example.com/studios/python.",
-        pattern=REPOSITORY_PATTERN,
-        max_length=255,
     )
     push_secret_ref: LocalObjectReference | None = Field(
         None,
@@ -51,14 +79,14 @@ class Registry(Model):
 class ImageBuild(Model):
     """An image built by the operator from a base image and packages."""
 
-    base_image: str = Field(description="Image to build on, e.g. python:3.12-slim.", pattern=IMAGE_REF_PATTERN, max_length=255)
-    apt_packages: list[Annotated[str, Field(pattern=APT_PACKAGE_PATTERN, max_length=128)]] = Field(
+    base_image: ImageRef = Field(description="Image to build on, e.g. python:3.12-slim.")
+    apt_packages: list[AptPackage] = Field(
         default_factory=list,
         description="Debian packages to install with apt-get, optionally pinned with =version.",
         max_length=200,
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
-    pip_packages: list[Annotated[str, Field(pattern=PIP_PACKAGE_PATTERN, max_length=128)]] = Field(
+    pip_packages: list[PipPackage] = Field(
         default_factory=list,
         description="Python requirements to install with pip, e.g. numpy==2.1.0.",
         max_length=200,
@@ -66,11 +94,8 @@ class ImageBuild(Model):
     )
     dockerfile: str = Field("", description="Extra Dockerfile instructions appended after the packages.", max_length=16384)
     registry: Registry = Field(description="Where the built image is pushed.")
-    builder_image: str = Field(
-        DEFAULT_BUILDER_IMAGE,
-        description="Unprivileged image builder (kaniko executor compatible).",
-        pattern=IMAGE_REF_PATTERN,
-        max_length=255,
+    builder_image: ImageRef = Field(
+        DEFAULT_BUILDER_IMAGE, description="Unprivileged image builder (kaniko executor compatible)."
     )
 
 
@@ -88,16 +113,14 @@ class TemplateImage(Model):
         }
     }
 
-    prebuilt: str | None = Field(
-        None, description="An existing image reference, ideally pinned by digest.", pattern=IMAGE_REF_PATTERN, max_length=255
-    )
+    prebuilt: ImageRef | None = Field(None, description="An existing image reference, ideally pinned by digest.")
     build: ImageBuild | None = Field(None, description="Build the image from a base image and packages.")
 
 
 class Port(Model):
     """A port the studio serves; the first is the main UI."""
 
-    name: str = Field(description="IANA service name, e.g. http.", pattern=PORT_NAME_PATTERN, max_length=15)
+    name: PortName = Field(description="IANA service name, e.g. http.")
     port: int = Field(description="Container port, 1-65535.", ge=1, le=65535)
     protocol: Literal["TCP", "UDP", "SCTP"] = Field("TCP", description="TCP, UDP or SCTP.")
 
@@ -105,9 +128,7 @@ class Port(Model):
 class TemplateStorage(Model):
     """The studio's home volume."""
 
-    mount_path: str = Field(
-        "/home/studio", description="Where the home volume is mounted.", pattern=r"^/.*", max_length=4096
-    )
+    mount_path: AbsolutePath = Field("/home/studio", description="Where the home volume is mounted.")
     size: StorageSize | None = Field(
         None, description="Size of a studio's home volume (else the workspace default, else 10Gi)."
     )
@@ -137,7 +158,9 @@ class CodeStudioTemplateSpec(Model):
     }
 
     description: str | None = Field(None, description="What the template is for.", max_length=1024)
-    image: TemplateImage = Field(description="The studio image: prebuilt, or built by the operator.")
+    image: TemplateImage = Field(
+        description="The studio image: exactly one of prebuilt (an existing image) or build (built by the operator)."
+    )
     ports: list[Port] = Field(
         default_factory=lambda: [Port(name="http", port=8080)],
         description="Ports the studio serves; the first is the main UI.",
@@ -152,7 +175,7 @@ class CodeStudioTemplateSpec(Model):
     command: list[str] = Field(default_factory=list, description="Entrypoint override.", max_length=64)
     args: list[str] = Field(default_factory=list, description="Arguments to the entrypoint.", max_length=256)
     env: EnvList
-    working_dir: str | None = Field(None, description="Working directory of the studio process.", max_length=4096)
+    working_dir: AbsolutePath | None = Field(None, description="Working directory of the studio process.")
     resources: ResourceRequirements | None = Field(None, description="Default compute resources of a studio.")
     storage: TemplateStorage = Field(
         default_factory=TemplateStorage, description="The home volume.", json_schema_extra={"default": {}}
@@ -161,7 +184,9 @@ class CodeStudioTemplateSpec(Model):
         None, description="Stop a studio idle this long, e.g. 2h; 0 never stops it."
     )
     security_context: SecurityDefaults = Field(
-        default_factory=SecurityDefaults, description="Identity the studio runs as.", json_schema_extra={"default": {}}
+        default_factory=SecurityDefaults,
+        description="Identity the studio runs as; studios always run under Pod Security restricted.",
+        json_schema_extra={"default": {}},
     )
     update_policy: UpdatePolicy = Field(
         "OnRestart",
@@ -180,6 +205,7 @@ class BuildStatus(Model):
     started_at: Timestamp | None = Field(None, description="When the build started.")
     finished_at: Timestamp | None = Field(None, description="When the build finished.")
     message: str | None = Field(None, description="Result, or the tail of a failed build's log.", max_length=8192)
+    attempts: int | None = Field(None, description="Builds tried for the current inputs; failures retry with backoff.", ge=0)
 
 
 class CodeStudioTemplateStatus(Model):
@@ -208,5 +234,5 @@ class CodeStudioTemplate(
 ):
     """What a studio is made of: image, ports, command, environment, resources and storage."""
 
-    spec: CodeStudioTemplateSpec = Field(description="Desired state.")
-    status: CodeStudioTemplateStatus = Field(default_factory=CodeStudioTemplateStatus, description="Observed state.")
+    spec: CodeStudioTemplateSpec
+    status: CodeStudioTemplateStatus = Field(default_factory=CodeStudioTemplateStatus)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from kube_custom_resource import Scope
 from pydantic import Field
@@ -13,9 +13,12 @@ from .common import (
     OPERATOR_NAMESPACE,
     VERSION,
     Conditions,
+    DNSLabel,
+    DNSSubdomain,
     Model,
     Quantity,
     ResourceRequirements,
+    Rule,
     StorageSize,
 )
 
@@ -26,6 +29,20 @@ DeletionPolicy = Literal["Protect", "Cascade"]
 WorkspacePhase = Literal["Pending", "Active", "Stopping", "Stopped", "Terminating", "Failed"]
 
 RESERVED_NAMESPACES = ("default", OPERATOR_NAMESPACE)
+RESERVED_MESSAGE = f"must not be default, kube-* or {OPERATOR_NAMESPACE}: those namespaces are reserved"
+
+
+def _not_reserved(value: str) -> str:
+    """CEL: the string `value` names no reserved namespace."""
+    return f"!({value} in {list(RESERVED_NAMESPACES)!r}) && !{value}.startsWith('kube-')"
+
+
+def _namespace_of(obj: str) -> str:
+    """CEL: the namespace a Workspace `obj` owns (`namespace` is a CEL keyword, hence __namespace__)."""
+    return f"(has({obj}.spec.__namespace__) ? {obj}.spec.__namespace__ : {obj}.metadata.name)"
+
+
+WorkspaceNamespace = Annotated[DNSLabel, Rule(_not_reserved("self"), RESERVED_MESSAGE)]
 
 
 class Member(Model):
@@ -50,9 +67,7 @@ class Member(Model):
 
     kind: MemberKind = Field("User", description="User, Group or ServiceAccount.")
     name: str = Field(description="The user's login, the group's or the service account's name.", min_length=1, max_length=253)
-    namespace: str | None = Field(
-        None, description="Namespace of a ServiceAccount member.", pattern=DNS_LABEL_PATTERN, max_length=63
-    )
+    namespace: DNSLabel | None = Field(None, description="Namespace of a ServiceAccount member.")
     role: MemberRole = Field(
         "member",
         description=(
@@ -78,8 +93,8 @@ class WorkspaceQuota(Model):
 class WorkspaceDefaults(Model):
     """Defaults for studios in this workspace, used when neither studio nor template sets them."""
 
-    storage_class_name: str | None = Field(
-        None, description="StorageClass of studio volumes (else the cluster default).", max_length=253
+    storage_class_name: DNSSubdomain | None = Field(
+        None, description="StorageClass of studio volumes (else the cluster default)."
     )
     storage_size: StorageSize | None = Field(None, description="Size of a studio's home volume, e.g. 20Gi.")
     resources: ResourceRequirements | None = Field(None, description="Compute resources of a studio.")
@@ -88,36 +103,14 @@ class WorkspaceDefaults(Model):
 class WorkspaceSpec(Model):
     """Desired state of a Workspace."""
 
-    model_config = {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                {
-                    "rule": "has(self.__namespace__) == has(oldSelf.__namespace__) && (!has(self.__namespace__) || self.__namespace__ == oldSelf.__namespace__)",
-                    "message": "spec.namespace is immutable",
-                    "fieldPath": ".namespace",
-                },
-            ]
-        }
-    }
-
     display_name: str | None = Field(None, description="Human-readable name.", max_length=256)
     tier: str | None = Field(None, description="Free-text tier, shown in status and printer columns.", max_length=64)
-    namespace: str | None = Field(
+    namespace: WorkspaceNamespace | None = Field(
         None,
         description=(
             "Namespace the workspace owns; defaults to the workspace name; immutable. Never default, "
             "kube-* or the operator's namespace; a namespace the operator did not create is not adopted."
         ),
-        pattern=DNS_LABEL_PATTERN,
-        max_length=63,
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "!(self in " + repr(list(RESERVED_NAMESPACES)) + ") && !self.startsWith('kube-')",
-                    "message": "must not be default, kube-* or " + OPERATOR_NAMESPACE + " (reserved namespaces)",
-                }
-            ]
-        },
     )
     members: list[Member] = Field(
         default_factory=list,
@@ -158,7 +151,9 @@ class WorkspaceStatus(Model):
     members: int | None = Field(None, description="How many members are bound.", ge=0)
     code_studios: StudioCounts | None = Field(None, description="Studio counts.")
     usage: dict[str, Quantity] = Field(
-        default_factory=dict, description="Quota usage, from the workspace's ResourceQuota."
+        default_factory=dict,
+        description="Quota usage, from the workspace's ResourceQuota.",
+        json_schema_extra={"maxProperties": 32},
     )
     conditions: Conditions
 
@@ -179,7 +174,33 @@ class Workspace(
 ):
     """A team's space: one namespace with its members' roles, quota and studio defaults."""
 
+    # spec.namespace defaults to the name, so without it the name must be a usable namespace; and
+    # the namespace is immutable, though writing out the default (or dropping it) changes nothing.
+    # Rules on the root, as only the root sees metadata.name.
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": (
+                        "has(self.spec.__namespace__) || (size(self.metadata.name) <= 63 && "
+                        f"self.metadata.name.matches(r'{DNS_LABEL_PATTERN}') && {_not_reserved('self.metadata.name')})"
+                    ),
+                    "message": (
+                        "metadata.name is the namespace when spec.namespace is not set, so it must be a DNS label "
+                        f"of at most 63 characters and {RESERVED_MESSAGE}; rename the workspace or set spec.namespace"
+                    ),
+                },
+                {
+                    "rule": f"{_namespace_of('self')} == {_namespace_of('oldSelf')}",
+                    "message": "spec.namespace is immutable",
+                    "messageExpression": f"'is immutable: the workspace keeps namespace ' + {_namespace_of('oldSelf')}",
+                    "fieldPath": ".spec.namespace",
+                },
+            ]
+        }
+    }
+
     spec: WorkspaceSpec = Field(
-        default_factory=WorkspaceSpec, description="Desired state.", json_schema_extra={"default": {}}
+        default_factory=WorkspaceSpec, json_schema_extra={"default": {}}
     )
-    status: WorkspaceStatus = Field(default_factory=WorkspaceStatus, description="Observed state.")
+    status: WorkspaceStatus = Field(default_factory=WorkspaceStatus)

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from .. import labels as L
+from ..api.common import GROUP
 from .settings import StudioSettings
 
 CONTAINER = "studio"
@@ -110,6 +111,7 @@ def build_pod(ref: StudioRef, settings: StudioSettings, restart_requested_at: st
             "containers": [container],
             "volumes": [{"name": HOME_VOLUME, "persistentVolumeClaim": {"claimName": ref.claim_name}}],
             "restartPolicy": "Always",
+            **({"serviceAccountName": settings.service_account} if settings.service_account else {}),
             "automountServiceAccountToken": False,
             "enableServiceLinks": False,
             "hostname": ref.name[:63],
@@ -145,13 +147,17 @@ def build_service(ref: StudioRef, settings: StudioSettings) -> dict[str, Any] | 
 
 
 def build_access_role(ref: StudioRef) -> dict[str, Any]:
-    """Exec, attach, port-forward and proxy into this studio's pod and service, nothing else."""
+    """Change, stop, restart and delete this studio, and exec, attach, port-forward and proxy into
+    its pod and service; nothing else. Workspace members get no more than create on studios, so
+    this Role is what makes a studio its owner's own."""
     pod, svc = [ref.pod_name], [ref.service_name]
     return L.with_spec_hash({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
         "metadata": _metadata(ref, ref.access_name, "access"),
         "rules": [
+            {"apiGroups": [GROUP], "resources": ["codestudios"], "resourceNames": [ref.name],
+             "verbs": ["get", "update", "patch", "delete"]},
             {"apiGroups": [""], "resources": ["pods"], "resourceNames": pod, "verbs": ["get"]},
             {"apiGroups": [""], "resources": ["pods/log"], "resourceNames": pod, "verbs": ["get"]},
             {"apiGroups": [""], "resources": ["pods/exec", "pods/attach", "pods/portforward"],

@@ -7,10 +7,17 @@ import datetime
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..api import CodeStudio, CodeStudioTemplate, Workspace
+from .. import labels as L
+from .. import metrics
+from ..actions import Action, Apply, Create, Delete, execute
+from ..api import CodeStudio, CodeStudioTemplate
 from ..api.common import API_VERSION
-from ..conditions import merge_conditions, now, rfc3339
-from .plan import Apply, Create, Delete, Observed, plan_studio
+from ..conditions import merge_conditions, now, parse_time, rfc3339, status_patch
+from ..kube import ApiError
+from ..workspaces.plan import reserved
+from ..workspaces.reconcile import workspace_of
+from .children import StudioRef
+from .plan import Observed, Refused, plan_studio
 
 if TYPE_CHECKING:
     from ..controller import Controller
@@ -19,6 +26,7 @@ log = logging.getLogger(__name__)
 
 WARNING_STATES = {"Failed"}
 SETTLED_STATES = {"Running", "Stopped", "Failed"}
+REFUSED_RECHECK = 30.0  # seconds between tries of a child the API server refused (quota, validation)
 
 # Studios whose transient status is being held back -> when that state began.
 _progress: dict[tuple[str, str], datetime.datetime] = {}
@@ -30,28 +38,31 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
         return None
     studio = CodeStudio.model_validate(body)
     template = ctrl.cache.one("templates", studio.spec.template)
-    workspace = ctrl.cache.one("workspaces_by_namespace", namespace)
     key = (namespace, name)
-    ws = Workspace.model_validate(workspace) if workspace else None
-    running = 0
-    if ws and ws.spec.quota and ws.spec.quota.max_running_code_studios is not None:
-        # Only counted when a limit applies: it walks every studio pod.
-        running = sum(
-            1
-            for other, pod in ctrl.cache.items("studio_pods")
-            if other[0] == namespace and other != key and not pod["metadata"].get("deletionTimestamp")
-        )
+    ref = StudioRef(name, namespace, studio.metadata.uid, studio.spec.owner)
+
+    def child(index: str, child_name: str, controlled: bool = True) -> dict[str, Any] | None:
+        # Only the object of that name, and one this studio controls: anything else carrying the
+        # studio's label (someone's own pod, a previous incarnation's) is neither used nor deleted.
+        # The home volume has no owner under Retain; its name and owner annotation identify it.
+        return next((o for o in ctrl.cache.all(index, key) if o["metadata"]["name"] == child_name
+                     and (not controlled or controller_uid(o) == ref.uid)), None)
+
     return Observed(
         studio=studio,
         template=CodeStudioTemplate.model_validate(template) if template else None,
-        workspace=ws,
-        pod=ctrl.cache.one("studio_pods", key),
-        pvc=ctrl.cache.one("studio_pvcs", key),
-        service=ctrl.cache.one("studio_services", key),
-        role=ctrl.cache.one("studio_roles", key),
-        binding=ctrl.cache.one("studio_rolebindings", key),
-        running_in_namespace=running,
+        workspace=workspace_of(ctrl.cache, namespace),
+        pod=child("studio_pods", ref.pod_name),
+        pvc=child("studio_pvcs", ref.claim_name, controlled=False),
+        service=child("studio_services", ref.service_name),
+        role=child("studio_roles", ref.access_name),
+        binding=child("studio_rolebindings", ref.access_name),
+        namespace_reserved=reserved(namespace, ctrl.config.namespace),
     )
+
+
+def controller_uid(obj: dict[str, Any]) -> str | None:
+    return next((r.get("uid") for r in obj["metadata"].get("ownerReferences") or () if r.get("controller")), None)
 
 
 async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float | None:
@@ -62,35 +73,73 @@ async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float
     if obs.pvc is None and obs.studio.status.volume and obs.studio.status.volume.claim_name:
         # The cache may lag our own create; only a live read may declare a volume lost.
         obs.pvc = await ctrl.kube.get("v1", "PersistentVolumeClaim", namespace, obs.studio.status.volume.claim_name)
+    if obs.pod is None and running_limit(obs) is not None:
+        # Studios of one namespace decide to start one at a time, each counting the pods that
+        # exist (a live read, not the cache), so two never take the last running slot together.
+        async with ctrl.locks[("running", namespace)]:
+            obs.running_in_namespace = await count_running(ctrl, namespace, name)
+            return await carry_out(ctrl, obs)
+    return await carry_out(ctrl, obs)
+
+
+def running_limit(obs: Observed) -> int | None:
+    """maxRunningCodeStudios when this studio wants to run in a workspace that has one."""
+    ws = obs.workspace
+    if ws is None or ws.spec.quota is None or ws.spec.state == "Stopped" or obs.studio.spec.state != "Running":
+        return None
+    return ws.spec.quota.max_running_code_studios
+
+
+async def count_running(ctrl: Controller, namespace: str, name: str) -> int:
+    pods = await ctrl.kube.list("v1", "Pod", namespace, label_selector=L.STUDIO)
+    return sum(1 for p in pods if p["metadata"]["labels"][L.STUDIO] != name and not p["metadata"].get("deletionTimestamp"))
+
+
+async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
+    namespace = obs.studio.metadata.namespace
     at = now()
     plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
-    await execute_all(ctrl, namespace, plan.actions)
+    refused = await execute_all(ctrl, namespace, plan.actions)
+    if refused:
+        # Validation or admission (ResourceQuota, LimitRange, Pod Security) refused a child
+        # built from the user's spec: say so, create nothing further, and look again later
+        # (a spec or template change, or a workspace whose studio stopped, wakes it sooner).
+        obs.refused = refused
+        plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
+        plan.recheck_after = REFUSED_RECHECK
     # The pod is on its way (created, starting, stopping): its next event will likely settle it.
-    progressing = obs.pod is not None or any(isinstance(a, (Create, Delete)) for a in plan.actions)
+    progressing = obs.pod is not None or any(isinstance(a, Create | Delete) for a in plan.actions)
     held = await write_status(ctrl, obs.studio, plan.status, at, progressing)
     return min(filter(None, (plan.recheck_after, held)), default=None)
 
 
-async def execute_all(ctrl: Controller, namespace: str | None, actions: list[Apply | Create | Delete]) -> None:
+async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -> Refused | None:
     """Applies at once (each is a separate object), then creates and deletes in plan order: the
-    volume is applied before the pod that mounts it is created."""
+    volume is applied before the pod that mounts it is created. A child the API server refuses
+    stops the rest and is returned; any other error is raised (the queue retries)."""
     applies = [a for a in actions if isinstance(a, Apply)]
     results = await asyncio.gather(*(execute(ctrl, namespace, a) for a in applies), return_exceptions=True)
-    for failure in results:
-        if isinstance(failure, BaseException):
-            raise failure
+    failures = [(a, r) for a, r in zip(applies, results) if isinstance(r, BaseException)]
+    for _, exc in failures:
+        if not (isinstance(exc, ApiError) and exc.refusal):
+            raise exc
+    if failures:
+        return _refused(*failures[0])
     for action in actions:
-        if not isinstance(action, Apply):
+        if isinstance(action, Apply):
+            continue
+        try:
             await execute(ctrl, namespace, action)
+        except ApiError as exc:
+            if not exc.refusal or not isinstance(action, Create):
+                raise
+            return _refused(action, exc)
+    return None
 
 
-async def execute(ctrl: Controller, namespace: str | None, action: Apply | Create | Delete) -> None:
-    if isinstance(action, Apply):
-        await ctrl.kube.apply(action.manifest)
-    elif isinstance(action, Create):
-        await ctrl.kube.create(action.manifest)
-    else:
-        await ctrl.kube.delete(action.api_version, action.kind, namespace, action.name, action.uid)
+def _refused(action: Apply | Create, exc: ApiError) -> Refused:
+    meta = action.manifest["metadata"]
+    return Refused(action.manifest["kind"], meta["name"], exc.status, exc.message)
 
 
 async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, Any], at: datetime.datetime,
@@ -111,14 +160,12 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"], meta.generation, since)
     previous_state = current.get("state")
     desired["lastStateChange"] = rfc3339(since) if desired["state"] != previous_state else current.get("lastStateChange", rfc3339(at))
-    desired = {k: v for k, v in desired.items() if v is not None}
-    patch = {k: v for k, v in desired.items() if current.get(k) != v}
-    patch.update({k: None for k in current if k not in desired and k != "lastActivity"})
+    patch = status_patch(current, desired, keep=("lastActivity",))
     if patch and not settled and progressing:
         wait = ctrl.config.progress_hold - (at - since).total_seconds()
         if wait > 0:
             return wait
-    _progress.pop(key, None)
+    held_since = _progress.pop(key, None)
     if not patch:
         return None
     stored = await ctrl.kube.patch_status(API_VERSION, "CodeStudio", meta.namespace, meta.name, patch)
@@ -127,6 +174,10 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     involved = {"apiVersion": API_VERSION, "kind": "CodeStudio",
                 "metadata": {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid}}
     if settled and desired["state"] != previous_state:
+        if desired["state"] == "Running" and previous_state != "Running":
+            # Its start began when Starting was written, or when the held Starting began.
+            began = parse_time(current.get("lastStateChange")) if previous_state == "Starting" else held_since
+            metrics.studio_started(began, at)
         ctrl.event(involved, "Warning" if desired["state"] in WARNING_STATES else "Normal", desired["state"],
                    desired.get("message") or f"the studio is {desired['state']}")
     elif desired["state"] == "Running" and "restartedAt" in patch and desired.get("restartedAt"):

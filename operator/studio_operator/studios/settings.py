@@ -7,6 +7,7 @@ import dataclasses
 from ..api import CodeStudio, CodeStudioTemplate, Workspace
 from ..api.common import EnvVar, ResourceRequirements
 from ..api.template import Port, SecurityDefaults
+from ..workspaces.children import STUDIO_SERVICE_ACCOUNT
 
 DEFAULT_STORAGE_SIZE = "10Gi"
 DEFAULT_MOUNT_PATH = "/home/studio"
@@ -25,6 +26,7 @@ class StudioSettings:
     storage_class: str | None
     mount_path: str
     security: SecurityDefaults
+    service_account: str | None  # the workspace's ServiceAccount for studios; None outside workspaces
 
 
 def template_image(template: CodeStudioTemplate | None) -> str | None:
@@ -79,4 +81,5 @@ def resolve_settings(studio: CodeStudio, template: CodeStudioTemplate | None, wo
         storage_class=defaults.storage_class_name if defaults else None,
         mount_path=tspec.storage.mount_path if tspec else DEFAULT_MOUNT_PATH,
         security=tspec.security_context if tspec else SecurityDefaults(),
+        service_account=STUDIO_SERVICE_ACCOUNT if workspace else None,
     )

@@ -1,0 +1,150 @@
+"""kopf admission handlers: gather what the rules need, refuse with the rule's message.
+
+They read the API live, not the cache: kopf serves admission as soon as it starts, before its
+indexes have seen their first listing, and a refusal must not rest on a cache that lags.
+Failure policies (what happens when the operator does not answer) are chosen per webhook; see
+docs/decisions/0010-admission-webhooks.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import kopf
+
+from .. import labels as L
+from ..api import API_VERSION, GROUP, VERSION, Workspace
+from ..kube import Kube
+from ..workspaces.children import owns_namespace, workspace_ref
+from ..workspaces.members import role_of
+from ..workspaces.plan import reserved
+from . import rules
+
+
+def refuse(message: str) -> NoReturn:
+    raise kopf.AdmissionError(message, code=403)
+
+
+async def workspace_of(kube: Kube, namespace: str) -> Workspace | None:
+    """The workspace whose own namespace this is (None for any other namespace)."""
+    ns = await kube.get("v1", "Namespace", None, namespace)
+    name = ((ns or {}).get("metadata", {}).get("labels") or {}).get(L.WORKSPACE)
+    body = await kube.get(API_VERSION, "Workspace", None, name) if name else None
+    if body is None:
+        return None
+    ws = Workspace.model_validate(body)
+    ref = workspace_ref(ws)
+    return ws if ref.namespace == namespace and owns_namespace(ref, ns) else None
+
+
+async def is_cluster_admin(kube: Kube, userinfo: dict[str, Any]) -> bool:
+    """Members of system:masters, and whoever may update every Workspace (not one by name): the
+    people a cluster trusts with all workspaces, asked of the API server's own authorizers."""
+    if rules.CLUSTER_ADMIN_GROUP in (userinfo.get("groups") or ()):
+        return True
+    review = await kube.create({
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "metadata": {},
+        "spec": {
+            "user": userinfo.get("username"),
+            "groups": userinfo.get("groups") or [],
+            "uid": userinfo.get("uid") or "",
+            "extra": userinfo.get("extra") or {},
+            "resourceAttributes": {"group": GROUP, "resource": "workspaces", "verb": "update"},
+        },
+    })
+    return bool(((review or {}).get("status") or {}).get("allowed"))
+
+
+async def names_in(kube: Kube, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+    return [o["metadata"] for o in await kube.list(API_VERSION, kind, namespace)]
+
+
+# --- CodeStudio ---------------------------------------------------------------------------------
+
+
+@kopf.on.mutate(GROUP, VERSION, "codestudios", id="codestudio-owner", operations=["CREATE"])
+def default_owner(spec: kopf.Spec, patch: kopf.Patch, userinfo: dict[str, Any], **_: Any) -> None:
+    """spec.owner defaults to the user who creates the studio (an empty one is the schema's to refuse)."""
+    if spec.get("owner") is None:
+        patch.spec["owner"] = userinfo["username"]
+
+
+@kopf.on.validate(GROUP, VERSION, "codestudios", id="codestudio", operations=["CREATE", "UPDATE"],
+                  ignore_failures=True)
+async def validate_studio(operation: str, body: kopf.Body, old: kopf.Body | None, userinfo: dict[str, Any],
+                          namespace: str, memo: kopf.Memo, **_: Any) -> None:
+    kube: Kube = memo.controller.kube
+    spec = body.get("spec") or {}
+    old_spec = (old or {}).get("spec") or {}
+    name = body["metadata"].get("name") or body["metadata"].get("generateName", "")
+    if operation == "CREATE" and reserved(namespace, memo.controller.config.namespace):
+        refuse(rules.reserved_namespace_refusal(namespace))
+    template = spec.get("template")
+    if (operation == "CREATE" or template != old_spec.get("template")) and (
+            await kube.get(API_VERSION, "CodeStudioTemplate", None, template) is None):
+        refuse(rules.template_refusal(template))
+
+    ws = None
+    if operation == "CREATE":
+        ws = await workspace_of(kube, namespace)
+        if ws is not None and (message := rules.studio_count_refusal(
+                ws, [m["name"] for m in await names_in(kube, "CodeStudio", namespace)])):
+            refuse(message)
+
+    username = userinfo.get("username", "")
+    old_owner, new_owner = old_spec.get("owner"), spec.get("owner")
+    if rules.owner_change_needs_privilege(operation, old_owner, new_owner, username):
+        if operation != "CREATE":
+            ws = await workspace_of(kube, namespace)
+        if role_of(ws, username, userinfo.get("groups") or ()) not in ("owner", "admin") and not (
+                await is_cluster_admin(kube, userinfo)):
+            refuse(rules.owner_change_refusal(namespace, name, old_owner, new_owner, username))
+
+
+# --- Workspace ----------------------------------------------------------------------------------
+
+
+@kopf.on.validate(GROUP, VERSION, "workspaces", id="workspace", operations=["UPDATE", "DELETE"])
+async def validate_workspace(operation: str, body: kopf.Body, old: kopf.Body | None, userinfo: dict[str, Any],
+                             memo: kopf.Memo, **_: Any) -> None:
+    kube: Kube = memo.controller.kube
+    if operation == "DELETE":
+        ws = Workspace.model_validate(body)
+        namespace = workspace_ref(ws).namespace
+        if ws.spec.deletion_policy == "Protect" and (await workspace_of(kube, namespace)) is not None:
+            studios = [m["name"] for m in await names_in(kube, "CodeStudio", namespace)]
+            if message := rules.workspace_delete_refusal(ws, studios):
+                refuse(message)
+        return
+    if rules.quota_change_needs_privilege(Workspace.model_validate(old), Workspace.model_validate(body)) and not (
+            await is_cluster_admin(kube, userinfo)):
+        refuse(rules.quota_refusal(body["metadata"]["name"], userinfo.get("username", "")))
+
+
+# --- CodeStudioTemplate -------------------------------------------------------------------------
+
+
+@kopf.on.validate(GROUP, VERSION, "codestudiotemplates", id="codestudiotemplate", operations=["DELETE"])
+async def protect_template(name: str, memo: kopf.Memo, **_: Any) -> None:
+    studios = await memo.controller.kube.list(API_VERSION, "CodeStudio")
+    users = [f"{s['metadata']['namespace']}/{s['metadata']['name']}" for s in studios
+             if (s.get("spec") or {}).get("template") == name]
+    if message := rules.template_delete_refusal(name, users):
+        refuse(message)
+
+
+# --- a workspace's Namespace --------------------------------------------------------------------
+
+
+@kopf.on.validate("namespaces", id="workspace-namespace", operations=["DELETE"], labels={L.WORKSPACE: kopf.PRESENT})
+async def protect_namespace(body: kopf.Body, name: str, memo: kopf.Memo, **_: Any) -> None:
+    """Deleting a workspace's namespace directly would take its retained home volumes with it:
+    only the workspace's own deletion (which keeps them first) may."""
+    workspace = body["metadata"]["labels"][L.WORKSPACE]
+    found = await memo.controller.kube.get(API_VERSION, "Workspace", None, workspace)
+    if found is None or found["metadata"].get("deletionTimestamp"):
+        return
+    if owns_namespace(workspace_ref(Workspace.model_validate(found)), body):
+        refuse(rules.namespace_delete_refusal(name, workspace))

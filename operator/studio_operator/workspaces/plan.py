@@ -1,0 +1,245 @@
+"""The workspace reconcile as a pure function: observed state in, actions and status out."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from .. import labels as L
+from ..actions import Action, Apply, Create, Delete, Patch
+from ..api import API_VERSION, Workspace
+from ..conditions import condition
+from . import children as C
+from .status import quota_enforced, studio_counts, usage, waiting_for_quota
+
+FINALIZER = "studio.dev/workspace"
+# Kinds the reconcile builds in and around the namespace; any of them the workspace no longer
+# wants (a quota removed) is deleted.
+CHILD_KINDS = {"RoleBinding", "ClusterRole", "ClusterRoleBinding", "ResourceQuota", "LimitRange",
+               "NetworkPolicy", "ServiceAccount"}
+NAMES_SHOWN = 10
+
+
+@dataclasses.dataclass
+class Observed:
+    """Everything the operator has seen that bears on one workspace."""
+
+    workspace: Workspace
+    # The namespace of spec.namespace as it exists, whoever made it (None: there is none).
+    namespace: dict[str, Any] | None = None
+    # Objects labelled for this workspace (its children), the namespace aside.
+    children: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # Which of the ClusterRoles the install ships (studio-workspace-<role>) exist.
+    member_roles: frozenset[str] = frozenset(C.member_clusterrole(r) for r in C.ROLES)
+    # CodeStudios, their pods and their home volumes in the namespace.
+    studios: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    pods: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    claims: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    operator_namespace: str = ""
+
+
+@dataclasses.dataclass
+class Plan:
+    actions: list[Action]
+    status: dict[str, Any]  # without conditions' timestamps; see conditions.merge_conditions
+    wake: list[str] = dataclasses.field(default_factory=list)  # studios to look at again
+    recheck_after: float | None = None
+
+
+def _hash(obj: dict[str, Any] | None) -> str | None:
+    return ((obj or {}).get("metadata", {}).get("annotations") or {}).get(L.SPEC_HASH)
+
+
+def _deleting(obj: dict[str, Any]) -> bool:
+    return bool(obj["metadata"].get("deletionTimestamp"))
+
+
+def name_list(names: Iterable[str]) -> str:
+    """Names for a message: sorted, the first few, and how many more."""
+    names = sorted(names)
+    shown = ", ".join(names[:NAMES_SHOWN])
+    return shown + (f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else "")
+
+
+def _names(objs: list[dict[str, Any]]) -> str:
+    return name_list(o["metadata"]["name"] for o in objs)
+
+
+def protected(ws: Workspace, studios: list[str]) -> str:
+    """Why a workspace under deletionPolicy Protect may not go yet."""
+    return (f"workspace {ws.metadata.name} has deletionPolicy Protect and still holds {len(studios)} "
+            f"CodeStudio(s): {name_list(studios)}; delete them first, or set spec.deletionPolicy: Cascade "
+            "to delete them with the workspace")
+
+
+def reserved(namespace: str, operator_namespace: str) -> bool:
+    return namespace in ("default", operator_namespace) or namespace.startswith("kube-")
+
+
+def _finalizers_patch(ws: Workspace, finalizers: list[str]) -> Patch:
+    """Conditional on the resourceVersion read, so no one else's finalizer is lost."""
+    meta = ws.metadata
+    return Patch(API_VERSION, "Workspace", None, meta.name,
+                 {"metadata": {"finalizers": finalizers, "resourceVersion": meta.resource_version}})
+
+
+def _status(ws: Workspace, phase: str, namespace: str | None, studios: list[dict[str, Any]],
+            quota: dict[str, Any] | None, conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "observedGeneration": ws.metadata.generation,
+        "phase": phase,
+        "namespace": namespace,
+        "tier": ws.spec.tier,
+        "members": len(ws.spec.members),
+        "codeStudios": studio_counts(studios),
+        "usage": usage(quota),
+        "conditions": conditions,
+    }
+
+
+def _not_ready(ws: Workspace, phase: str, reason: str, message: str) -> dict[str, Any]:
+    """Status of a workspace whose namespace is not (yet) its own: nothing else is set up."""
+    waiting = "the namespace is not ready"
+    return _status(ws, phase, None, [], None, [
+        condition("NamespaceReady", False, reason, message),
+        condition("RBACReady", False, "NamespaceNotReady", waiting),
+        condition("QuotaReady", False, "NamespaceNotReady", waiting),
+        condition("Ready", False, reason, message),
+    ])
+
+
+def plan_workspace(obs: Observed) -> Plan:
+    ws = obs.workspace
+    ref = C.workspace_ref(ws)
+    ns = obs.namespace
+    if ws.metadata.deletion_timestamp:
+        return _plan_deletion(obs, ref)
+    if reserved(ref.namespace, obs.operator_namespace):
+        return Plan([], _not_ready(ws, "Failed", "ReservedNamespace",
+                                   f"namespace {ref.namespace} is reserved (default, kube-*, the operator's own "
+                                   f"{obs.operator_namespace}); recreate the workspace with another spec.namespace"))
+    if ns is not None and _deleting(ns):
+        return Plan([], _not_ready(ws, "Pending", "NamespaceTerminating",
+                                   f"waiting for namespace {ref.namespace} to finish terminating"), recheck_after=2)
+    if ns is not None and not C.owns_namespace(ref, ns):
+        # Touch nothing in it; look again now and then, in case its owner deletes it.
+        return Plan([], _not_ready(ws, "Failed", "NamespaceNotOwned",
+                                   f"namespace {ref.namespace} exists and was not created by studio-operator for "
+                                   "this workspace, so it is not adopted; delete that namespace, or recreate the "
+                                   "workspace with another spec.namespace"), recheck_after=30)
+
+    actions: list[Action] = []
+    if FINALIZER not in ws.metadata.finalizers:
+        # Before anything is created, so that deleting the workspace always runs its cleanup.
+        actions.append(_finalizers_patch(ws, [*ws.metadata.finalizers, FINALIZER]))
+    if ns is None:
+        actions.append(Create(C.build_namespace(ref)))
+        return Plan(actions, _not_ready(ws, "Pending", "Creating", f"creating namespace {ref.namespace}"))
+
+    desired_ns = C.build_namespace(ref)
+    if _hash(ns) != _hash(desired_ns):
+        actions.append(Apply(desired_ns))
+    observed = {(c["kind"], c["metadata"]["name"]): c for c in obs.children if c["kind"] in CHILD_KINDS}
+    desired = C.build_children(ws)
+    for child in desired:
+        if _hash(observed.get((child["kind"], child["metadata"]["name"]))) != _hash(child):
+            actions.append(Apply(child))
+    wanted = {(c["kind"], c["metadata"]["name"]) for c in desired}
+    for key, child in sorted(observed.items()):
+        if key not in wanted and not _deleting(child):
+            meta = child["metadata"]
+            actions.append(Delete(key[0], key[1], meta["uid"], child["apiVersion"], meta.get("namespace")))
+
+    missing = sorted(C.member_clusterrole(r) for r in C.ROLES if C.member_clusterrole(r) not in obs.member_roles)
+    rbac = (condition("RBACReady", False, "ClusterRoleMissing",
+                      f"ClusterRoles {', '.join(missing)} do not exist, so members' role bindings grant nothing; "
+                      "install them (manifests/rbac/ or the Helm chart)")
+            if missing else condition("RBACReady", True, "Bound", f"{len(ws.spec.members)} member(s) bound"))
+
+    hard = C.quota_hard(ws.spec.quota)
+    quota = observed.get(("ResourceQuota", C.QUOTA_NAME))
+    if not hard:
+        quota_cond = condition("QuotaReady", True, "NoQuota", "no resource quota is set")
+    elif quota_enforced(hard, quota):
+        quota_cond = condition("QuotaReady", True, "Enforced", "")
+    else:
+        quota_cond = condition("QuotaReady", False, "QuotaPending", "waiting for the quota controller to count usage")
+
+    live_pods = [p for p in obs.pods if not _deleting(p)]
+    if ws.spec.state == "Stopped":
+        phase = "Stopping" if obs.pods else "Stopped"
+    else:
+        phase = "Active"
+    ready = rbac["status"] == "True" and quota_cond["status"] == "True"
+    conditions = [
+        condition("NamespaceReady", True, "Created", ""),
+        rbac,
+        quota_cond,
+        condition("Ready", ready, phase if ready else next(c["reason"] for c in (rbac, quota_cond) if c["status"] != "True"),
+                  "" if ready else next(c["message"] for c in (rbac, quota_cond) if c["status"] != "True")),
+    ]
+
+    wake = []
+    limit = ws.spec.quota.max_running_code_studios if ws.spec.quota else None
+    if ws.spec.state == "Active" and limit is not None and len(live_pods) < limit:
+        wake = sorted(s["metadata"]["name"] for s in obs.studios if waiting_for_quota(s))[: limit - len(live_pods)]
+    return Plan(actions, _status(ws, phase, ref.namespace, obs.studios, quota, conditions), wake)
+
+
+def _plan_deletion(obs: Observed, ref: C.WorkspaceRef) -> Plan:
+    """Protect: refuse while studios remain. Cascade: delete the studios. Then keep the retained
+    home volumes (their PersistentVolumes switch to Retain), delete the namespace, and let go."""
+    ws = obs.workspace
+    ns = obs.namespace
+    ours = ns is not None and C.owns_namespace(ref, ns)
+    studios = [s for s in obs.studios if ours]
+    quota = next((c for c in obs.children if c["kind"] == "ResourceQuota"), None)
+
+    def terminating(reason: str, message: str) -> dict[str, Any]:
+        return _status(ws, "Terminating", ref.namespace if ours else None, studios, quota, [
+            condition("NamespaceReady", ours, "Created" if ours else "NotOwned", ""),
+            condition("RBACReady", ours, "Bound" if ours else "NamespaceNotReady", ""),
+            condition("QuotaReady", ours, "Terminating", ""),
+            condition("Ready", False, reason, message),
+        ])
+
+    if FINALIZER not in ws.metadata.finalizers:
+        return Plan([], terminating("Terminating", "the workspace is being deleted"))
+    if not ours:
+        # Nothing of ours is left (or ever was) in that namespace.
+        remaining = [f for f in ws.metadata.finalizers if f != FINALIZER]
+        return Plan([_finalizers_patch(ws, remaining)], terminating("Terminating", "the workspace is being deleted"))
+
+    live = [s for s in studios if not _deleting(s)]
+    if live and ws.spec.deletion_policy == "Protect":
+        return Plan([], terminating("DeletionBlocked", protected(ws, [s["metadata"]["name"] for s in live])))
+    if studios:
+        actions: list[Action] = [
+            Delete("CodeStudio", s["metadata"]["name"], s["metadata"]["uid"], API_VERSION, ref.namespace) for s in live
+        ]
+        return Plan(actions, terminating("DeletingStudios", f"deleting {len(studios)} CodeStudio(s): {_names(studios)}"),
+                    recheck_after=2)
+
+    actions = []
+    # Deleting a namespace deletes every claim in it, and a dynamically provisioned volume follows
+    # its claim under the Delete reclaim policy. Claims without an owner reference belong to
+    # studios under volumeReclaimPolicy: Retain: their volumes switch to Retain first, labelled
+    # so that they can be found and bound again.
+    for claim in obs.claims:
+        meta = claim["metadata"]
+        volume = (claim.get("spec") or {}).get("volumeName")
+        if meta.get("ownerReferences") or not volume:
+            continue
+        labels = meta.get("labels") or {}
+        actions.append(Patch("v1", "PersistentVolume", None, volume, {
+            "metadata": {
+                "labels": {L.WORKSPACE: ref.name, L.STUDIO: labels.get(L.STUDIO, "")},
+                "annotations": {"studio.dev/claim": f"{ref.namespace}/{meta['name']}",
+                                **{k: v for k, v in (meta.get("annotations") or {}).items() if k == L.OWNER}},
+            },
+            "spec": {"persistentVolumeReclaimPolicy": "Retain"},
+        }))
+    if not _deleting(ns):
+        actions.append(Delete("Namespace", ref.namespace, ns["metadata"]["uid"]))
+    return Plan(actions, terminating("DeletingNamespace", f"deleting namespace {ref.namespace}"), recheck_after=2)
