@@ -191,8 +191,12 @@ def test_pod_waiting_for_its_volume_to_bind_is_starting_not_failed():
     s = studio()
     provisioning = plan(s, pod=pod(waiting, spec_hash=current_hash(s)), pvc=pvc(phase="Pending"))
     assert (provisioning.status["state"], provisioning.status["message"]) == ("Starting", "waiting for claim s-home to bind")
+    # Bound since the scheduler's last try: it will place the pod at its next one.
     bound = plan(s, pod=pod(waiting, spec_hash=current_hash(s)), pvc=pvc())
-    assert bound.status["state"] == "Failed" and "Unschedulable for 600s" in bound.status["message"]
+    assert bound.status["state"] == "Starting" and "waiting for the scheduler" in bound.status["message"]
+    no_node = pod_status("Pending", ready=False, conditions=[{**waiting["conditions"][0], "message": "0/2 nodes are available: 2 Insufficient cpu."}])
+    full = plan(s, pod=pod(no_node, spec_hash=current_hash(s)), pvc=pvc())
+    assert full.status["state"] == "Failed" and "Unschedulable for 600s" in full.status["message"]
 
 
 def test_a_studio_in_a_reserved_namespace_gets_nothing_and_says_why():

@@ -61,6 +61,13 @@ def pod_health(pod: dict[str, Any], now: datetime.datetime, unschedulable_timeou
     return PodHealth("Starting", "PodPending", "the pod is being scheduled and its image pulled")
 
 
+def unschedulable_for_claim(pod: dict[str, Any]) -> bool:
+    """The scheduler's last word on the pod was about its volume claim (unbound, not found yet)."""
+    return any(c.get("type") == "PodScheduled" and c.get("reason") == "Unschedulable"
+               and "persistentvolumeclaim" in (c.get("message") or "").lower()
+               for c in pod.get("status", {}).get("conditions") or ())
+
+
 def pod_ended(pod: dict[str, Any]) -> bool:
     """A pod that will never run again (evicted, or its containers exited under a node failure)."""
     return pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
