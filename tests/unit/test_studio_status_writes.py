@@ -1,5 +1,6 @@
-"""When the studio reconcile writes status and posts Events: settled states at once, a
-progressing pod's transient states only once they lasted `progress_hold`."""
+"""When the studio reconcile writes status and posts Events: settled states and leaving Running
+at once, the transient states of a studio that is not running yet only once they lasted
+`progress_hold`."""
 
 import dataclasses
 import datetime
@@ -70,13 +71,11 @@ async def test_failures_and_blocked_starts_are_written_at_once():
 
 
 @pytest.mark.asyncio
-async def test_a_quick_restart_is_one_write_and_a_restarted_event():
+async def test_leaving_running_is_written_at_once():
     ctrl, s = FakeController(), studio(name="r", status=status("Running"))
-    assert await write_status(ctrl, s, status("Stopping"), at(0), progressing=True) > 0
-    await write_status(ctrl, s, status("Running", restartedAt="2026-01-01T00:00:00Z"), at(1), progressing=True)
-    [patch] = ctrl.kube.patches
-    assert patch["restartedAt"] == "2026-01-01T00:00:00Z" and "state" not in patch
-    assert ctrl.events == ["Restarted"]
+    assert await write_status(ctrl, s, status("Stopping"), at(0), progressing=True) is None
+    assert [p["state"] for p in ctrl.kube.patches] == ["Stopping"]
+    assert ctrl.events == []
 
 
 @pytest.mark.asyncio

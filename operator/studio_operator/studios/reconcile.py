@@ -147,21 +147,23 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     """Writes the status when it differs from the stored one; posts an Event when the studio
     settles in a new state (Running, Stopped, Failed).
 
-    A transient state (Starting, Stopping) of a progressing pod is held back until it lasted
-    `progress_hold` seconds, so a start, stop or restart that settles sooner writes once, not once
-    per step of the pod and volume; returns the seconds until a held write is due.
+    A studio that is not running anyway and whose pod is on its way holds its transient state
+    (Starting, Stopping) back until it lasted `progress_hold` seconds, so a start that settles
+    sooner writes once, not once per step of the pod and volume; returns the seconds until a held
+    write is due. Leaving Running is written at once: Ready must not claim a pod that is going.
     """
     meta = studio.metadata
     key = (meta.namespace, meta.name)
     current = studio.status.to_dict()
     desired = dict(desired)
-    settled = desired["state"] in SETTLED_STATES
-    since = at if settled or not progressing else _progress.setdefault(key, at)
-    desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"], meta.generation, since)
     previous_state = current.get("state")
+    settled = desired["state"] in SETTLED_STATES
+    hold = not settled and progressing and previous_state != "Running"
+    since = _progress.setdefault(key, at) if hold else at
+    desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"], meta.generation, since)
     desired["lastStateChange"] = rfc3339(since) if desired["state"] != previous_state else current.get("lastStateChange", rfc3339(at))
     patch = status_patch(current, desired, keep=("lastActivity",))
-    if patch and not settled and progressing:
+    if patch and hold:
         wait = ctrl.config.progress_hold - (at - since).total_seconds()
         if wait > 0:
             return wait
@@ -171,16 +173,16 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     stored = await ctrl.kube.patch_status(API_VERSION, "CodeStudio", meta.namespace, meta.name, patch)
     if stored:
         ctrl.cache.wrote("studios", key, stored)
-    involved = {"apiVersion": API_VERSION, "kind": "CodeStudio",
-                "metadata": {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid}}
     if settled and desired["state"] != previous_state:
-        if desired["state"] == "Running" and previous_state != "Running":
+        if desired["state"] == "Running":
             # Its start began when Starting was written, or when the held Starting began.
             began = parse_time(current.get("lastStateChange")) if previous_state == "Starting" else held_since
             metrics.studio_started(began, at)
-        ctrl.event(involved, "Warning" if desired["state"] in WARNING_STATES else "Normal", desired["state"],
-                   desired.get("message") or f"the studio is {desired['state']}")
-    elif desired["state"] == "Running" and "restartedAt" in patch and desired.get("restartedAt"):
-        # A restart quicker than progress_hold never showed a state change: say it happened.
-        ctrl.event(involved, "Normal", "Restarted", f"restarted as requested at {desired['restartedAt']}")
+        ctrl.event(
+            {"apiVersion": API_VERSION, "kind": "CodeStudio",
+             "metadata": {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid}},
+            "Warning" if desired["state"] in WARNING_STATES else "Normal",
+            desired["state"],
+            desired.get("message") or f"the studio is {desired['state']}",
+        )
     return None
