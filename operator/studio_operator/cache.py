@@ -72,6 +72,10 @@ class Cache:
         if _revision(obj):
             self._written[(index, key)] = obj
 
+    def count(self, index: str, key: Hashable) -> int:
+        store = self._indexes[index].get(key)
+        return len(store) if store else 0
+
     def all(self, index: str, key: Hashable) -> list[Any]:
         return list(self._indexes[index].get(key) or ())
 

@@ -145,8 +145,9 @@ def test_changed_package_builds_anew_and_a_running_studio_moves_on_restart(clust
     assert obj["status"]["state"] == "Running"
     assert pod_uid(cluster, namespace, "ann") == running_pod
     assert pod_image(cluster, namespace, "ann") == first["image"]
-    t = cluster.get("codestudiotemplate", name)
-    assert condition(t, "RolledOut")["reason"] == "PendingRestart"
+    # The template sums up its studios at most once a second (handlers.ROLLUP_DELAY).
+    t = cluster.wait_for(lambda: condition(o := cluster.get("codestudiotemplate", name), "RolledOut")["reason"]
+                         == "PendingRestart" and o, timeout=30, what="RolledOut: PendingRestart")
     assert f"{namespace}/ann" in condition(t, "RolledOut")["message"]
 
     obj = restart(cluster, namespace, "ann")
@@ -261,8 +262,9 @@ def test_immediate_rollout_restarts_studios_one_at_a_time(cluster: Cluster, name
     for s in studios:
         assert pod_uid(cluster, namespace, s) != pods[s]
         assert cluster.get("codestudio", s, namespace)["spec"].get("restartRequestedAt") is None  # spec untouched
-    t = cluster.get("codestudiotemplate", name)
-    assert condition(t, "RolledOut")["status"] == "True"
+    # The template sums up its studios at most once a second (handlers.ROLLUP_DELAY).
+    cluster.wait_for(lambda: condition(cluster.get("codestudiotemplate", name), "RolledOut")["status"] == "True",
+                     timeout=30, what="RolledOut")
     events = cluster.kubectl("get", "events", "-n", "default", "--field-selector",
                              f"involvedObject.name={name},reason=RolloutRestart", "-o", "name").stdout.split()
     assert len(events) == 3
