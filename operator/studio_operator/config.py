@@ -30,3 +30,6 @@ class Config:
     webhook_cert_dir: str = dataclasses.field(default_factory=lambda: _env("WEBHOOK_CERT_DIR", ""))
     webhook_managed: bool = dataclasses.field(
         default_factory=lambda: _env("WEBHOOK_MANAGED", "true").lower() in ("1", "true", "yes"))
+    # In a cluster: the Service (in the operator's namespace, port 443) the API server calls the
+    # webhooks through, rather than a URL (API servers rarely resolve cluster DNS names).
+    webhook_service: str = dataclasses.field(default_factory=lambda: _env("WEBHOOK_SERVICE", ""))

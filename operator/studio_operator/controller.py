@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from . import metrics
 from .cache import Cache
 from .config import Config
 from .conditions import now
@@ -34,10 +35,13 @@ class Controller:
         self.queue = WorkQueue(self._process, workers=config.workers)
         self._resync: asyncio.Task | None = None
         self._events: set[asyncio.Task] = set()
+        # In-memory notes reconcilers keep between runs (lost on restart, so never the only truth).
+        self.memo: dict[str, Any] = {}
         # Serialises decisions that must not race, e.g. taking a namespace's last running slot.
         self.locks: collections.defaultdict[Hashable, asyncio.Lock] = collections.defaultdict(asyncio.Lock)
 
     def start(self) -> None:
+        metrics.observe(self.cache, self.queue)
         self.queue.start()
         self._resync = asyncio.create_task(self._resync_forever(), name="resync")
 
@@ -64,14 +68,15 @@ class Controller:
     async def _process(self, key: tuple) -> float | None:
         kind, *identity = key
         reconcile, _ = self.reconcilers[kind]
-        try:
-            return await reconcile(self, *identity)
-        except ApiError as exc:
-            if exc.status == 403 and "being terminated" in exc.message:
-                # The namespace is going and takes the object with it: nothing left to do.
-                log.debug("skipping %s: %s", key, exc.message)
-                return None
-            raise
+        with metrics.reconciling(kind):
+            try:
+                return await reconcile(self, *identity)
+            except ApiError as exc:
+                if exc.status == 403 and "being terminated" in exc.message:
+                    # The namespace is going and takes the object with it: nothing left to do.
+                    log.debug("skipping %s: %s", key, exc.message)
+                    return None
+                raise
 
     def resync(self) -> None:
         for kind, (_, index) in self.reconcilers.items():

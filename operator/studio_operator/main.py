@@ -10,7 +10,7 @@ import os
 
 import kopf
 
-from . import watch_gaps
+from . import metrics, watch_gaps
 from .config import Config
 
 
@@ -21,6 +21,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=os.environ.get("STUDIO_LOG_FORMAT", "plain"))
     parser.add_argument("--liveness", default=os.environ.get("STUDIO_LIVENESS_ENDPOINT"),
                         help="serve /healthz here, e.g. http://0.0.0.0:8080/healthz")
+    parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("STUDIO_METRICS_PORT", "0")),
+                        help="serve Prometheus metrics on this port at /metrics (0: off)")
+    parser.add_argument("--metrics-host", default=os.environ.get("STUDIO_METRICS_HOST", "0.0.0.0"),
+                        help="address the metrics endpoint listens on")
     webhooks = parser.add_argument_group("admission webhooks (defaults from STUDIO_WEBHOOK_* variables)")
     webhooks.add_argument("--webhook-addr", help="listen on this address (default 127.0.0.1)")
     webhooks.add_argument("--webhook-port", type=int, help="listen on this port (default 0: any free port)")
@@ -52,8 +56,13 @@ def main(argv: list[str] | None = None) -> None:
     from . import handlers  # noqa: F401 - registers the handlers
 
     watch_gaps.install()
-    asyncio.run(kopf.operator(clusterwide=True, standalone=True, liveness_endpoint=args.liveness,
-                              memo=kopf.Memo(config=config)))
+    asyncio.run(run(args, config))
+
+
+async def run(args: argparse.Namespace, config: Config) -> None:
+    async with metrics.serving(args.metrics_host, args.metrics_port):
+        await kopf.operator(clusterwide=True, standalone=True, liveness_endpoint=args.liveness,
+                            memo=kopf.Memo(config=config))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import subprocess
 
 import pytest
 
+from tests.e2e.install import operator_kubeconfig
 from tests.e2e.kube import Cluster, kubeconfig_answers, unique_name
 from tests.e2e.operator import WEBHOOK_CONFIGURATIONS, OperatorProcess
 
@@ -91,7 +92,8 @@ def operator(cluster: Cluster, crds) -> OperatorProcess:
     """The operator running against the test cluster for the whole session (log in .work/)."""
     log_dir = ROOT / ".work"
     log_dir.mkdir(exist_ok=True)
-    op = OperatorProcess(cluster.kubeconfig, log_dir / "operator-e2e.log", kubectl=cluster.kubectl)
+    # As installed: under the chart's ServiceAccount and least-privilege roles.
+    op = OperatorProcess(operator_kubeconfig(cluster, log_dir), log_dir / "operator-e2e.log", kubectl=cluster.kubectl)
     op.start()
     yield op
     op.stop()

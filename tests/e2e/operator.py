@@ -50,20 +50,27 @@ class OperatorProcess:
         self.kubectl = kubectl
         self.proc: subprocess.Popen | None = None
         self.port = 0
+        self.metrics_port = 0
         self.webhook_port = 0
 
     @property
     def health_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/healthz"
 
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
     def start(self, timeout: float = 60) -> None:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.port = free_port()
+        self.metrics_port = free_port()
         self.webhook_port = free_port()
         env = {**os.environ, "KUBECONFIG": self.kubeconfig, "STUDIO_UNSCHEDULABLE_TIMEOUT": "5", **self.extra_env}
         log = self.log_path.open("a")
         self.proc = subprocess.Popen(
             [str(pathlib.Path(sys.executable).parent / "studio-operator"), "--liveness", self.health_url,
+             "--metrics-host", "127.0.0.1", "--metrics-port", str(self.metrics_port),
              "--webhook-port", str(self.webhook_port)],
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )

@@ -90,3 +90,13 @@ def restart(cluster: Cluster, namespace: str, name: str, timeout: float = 60) ->
 
 def set_spec(cluster: Cluster, namespace: str, name: str, **fields: Any) -> None:
     cluster.kubectl("-n", namespace, "patch", "codestudio", name, "--type=merge", "-p", json.dumps({"spec": fields}))
+
+
+def run_stop_start(cluster: Cluster, namespace: str, name: str, template: str) -> dict[str, Any]:
+    """Creates a studio and takes it through Running, Stopped and Running again."""
+    cluster.apply(studio_manifest(name, namespace, template))
+    wait_state(cluster, namespace, name, "Running")
+    set_spec(cluster, namespace, name, state="Stopped")
+    wait_state(cluster, namespace, name, "Stopped")
+    set_spec(cluster, namespace, name, state="Running")
+    return wait_state(cluster, namespace, name, "Running")

@@ -62,9 +62,20 @@ def self_signed_certificate(hostnames: Collection[str], password: str | None = N
 
 class WebhookServer(kopf.WebhookServer):
     """kopf's server, with a self-signed certificate made by `cryptography` (a dependency we
-    already have) rather than kopf's optional certbuilder/oscrypto."""
+    already have) rather than kopf's optional certbuilder/oscrypto; and, with a `service`
+    (namespace, name), registered as called through that Service's port 443 instead of a URL."""
 
     build_certificate = staticmethod(self_signed_certificate)
+    service: tuple[str, str] | None = None
+
+    async def __call__(self, fn):
+        async for client_config in super().__call__(fn):
+            if self.service:
+                namespace, name = self.service
+                ca = {"caBundle": client_config["caBundle"]} if "caBundle" in client_config else {}
+                client_config = {"service": {"namespace": namespace, "name": name, "port": 443, "path": self.path or ""},
+                                 **ca}
+            yield client_config
 
 
 def webhook_server(config: Config) -> WebhookServer:
@@ -74,12 +85,18 @@ def webhook_server(config: Config) -> WebhookServer:
         files = {"certfile": cert_dir / "tls.crt", "pkeyfile": cert_dir / "tls.key"}
         if (cert_dir / "ca.crt").exists():
             files["cafile"] = cert_dir / "ca.crt"
-    return WebhookServer(
+    host = config.webhook_host or None
+    if config.webhook_service and not host:
+        host = f"{config.webhook_service}.{config.namespace}.svc"  # the name the certificate must carry
+    server = WebhookServer(
         addr=config.webhook_addr,
         port=config.webhook_port or None,  # None: any free port (managed mode registers it)
-        host=config.webhook_host or None,
+        host=host,
         **files,
     )
+    if config.webhook_service:
+        server.service = (config.namespace, config.webhook_service)
+    return server
 
 
 def configure_admission(settings: kopf.OperatorSettings, config: Config) -> None:

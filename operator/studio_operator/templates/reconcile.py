@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import labels as L
+from .. import metrics
 from ..api import CodeStudioTemplate
 from ..api.common import API_VERSION
 from .. import actions
@@ -24,16 +25,35 @@ def _studio_view(ctrl: Controller, namespace: str, name: str) -> StudioView | No
     status = body.get("status") or {}
     pod = ctrl.cache.one("studio_pods", (namespace, name))
     pod_meta = (pod or {}).get("metadata") or {}
+    state, pending = status.get("state"), bool(status.get("pendingRestart"))
+    restarted_from = _restarted(ctrl).get((namespace, name))
+    if restarted_from and pod_meta.get("uid") not in (None, restarted_from):
+        pending = False  # a new pod, made from the current spec; the studio's status has not caught up yet
+    if state == "Running" and (pod is None or not _pod_ready(pod)):
+        # The studio's status lags its pod (just deleted, or a new one starting): not settled.
+        state = "Starting"
     return StudioView(
         namespace=namespace,
         name=name,
-        state=status.get("state"),
-        pending_restart=bool(status.get("pendingRestart")),
+        state=state,
+        pending_restart=pending,
         image=status.get("image"),
         message=status.get("message") or "",
         pod_name=pod_meta.get("name"),
         pod_uid=pod_meta.get("uid"),
         pod_deleting=bool(pod_meta.get("deletionTimestamp")),
+    )
+
+
+def _restarted(ctrl: Controller) -> dict[tuple[str, str], str | None]:
+    """Pods the rollout deleted, by studio: until the studio reports on its new pod, the cache
+    still shows it Running with pendingRestart, which must not count as a second candidate."""
+    return ctrl.memo.setdefault("rollout-deleted-pods", {})
+
+
+def _pod_ready(pod: dict[str, Any]) -> bool:
+    return not pod["metadata"].get("deletionTimestamp") and any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in (pod.get("status") or {}).get("conditions") or ()
     )
 
 
@@ -72,6 +92,7 @@ async def reconcile_template(ctrl: Controller, name: str) -> float | None:
             _refused(plan, f"the build Job {action.manifest['metadata']['name']} was refused: {exc}", at)
     if plan.restarted:
         s = plan.restarted
+        _restarted(ctrl)[(s.namespace, s.name)] = s.pod_uid
         ctrl.event(_involved(obs.template), "Normal", "RolloutRestart",
                    f"restarting studio {s.key} to pick up the template's changes (updatePolicy: Immediate)")
     await write_status(ctrl, obs.template, plan, at)
@@ -132,6 +153,8 @@ async def write_status(ctrl: Controller, template: CodeStudioTemplate, plan: Pla
         ctrl.cache.wrote("templates", name, stored)
     for type_, reason, message in _transitions(current, desired):
         ctrl.event(_involved(template), type_, reason, message)
+        if reason in ("BuildSucceeded", "BuildFailed"):
+            metrics.build_finished(desired["build"])
 
 
 def _transitions(current: dict[str, Any], desired: dict[str, Any]) -> list[tuple[str, str, str]]:

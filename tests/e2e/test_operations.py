@@ -1,0 +1,127 @@
+"""Operating the operator: its Prometheus metrics, scraped from the running process after real
+studio and template lifecycles, and its logs."""
+
+from __future__ import annotations
+
+import collections
+import json
+import pathlib
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.kube import Cluster, unique_name
+from tests.e2e.operator import OperatorProcess
+from tests.e2e.studios import make_template, run_stop_start, studio_manifest, template_manifest
+
+STAGES = pathlib.Path(__file__).parent / "stages" / "image-build.yaml"
+
+
+class Scrape:
+    def __init__(self, url: str):
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.headers["Content-Type"].startswith("text/plain")
+            text = resp.read().decode()
+        self.families = {f.name: f for f in text_string_to_metric_families(text)}
+        self.samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                        for f in self.families.values() for s in f.samples}
+
+    def value(self, name: str, **labels: str) -> float:
+        return self.samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    def by_label(self, name: str, label: str) -> dict[str, float]:
+        return {dict(k[1])[label]: v for k, v in self.samples.items() if k[0] == name}
+
+
+def studio_states(cluster: Cluster) -> dict[str, int]:
+    items = json.loads(cluster.kubectl("get", "codestudios", "--all-namespaces", "-o", "json").stdout)["items"]
+    return dict(collections.Counter((i.get("status") or {}).get("state") or "Unknown" for i in items))
+
+
+def test_metrics_after_studio_and_template_lifecycles(cluster: Cluster, namespace: str, running_operator: OperatorProcess,
+                                                      request):
+    op = running_operator
+    before = Scrape(op.metrics_url)
+
+    # A studio created, stopped and started again: two Starting -> Running transitions.
+    tpl = make_template(cluster, request)
+    run_stop_start(cluster, namespace, "metered", tpl)
+
+    # A studio whose pod the API server refuses (a LimitRange caps CPU below what its template
+    # asks): reconcile errors, by the API server's reason.
+    cluster.apply({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "small", "namespace": namespace},
+                   "spec": {"limits": [{"type": "Container", "max": {"cpu": "100m"}}]}})
+    big = make_template(cluster, request, resources={"requests": {"cpu": "1"}, "limits": {"cpu": "1"}})
+    cluster.apply(studio_manifest("refused", namespace, big))
+
+    # A template image build, played by kwok (tests/e2e/stages/image-build.yaml).
+    cluster.kubectl("create", "namespace", "studio-system", check=False)
+    cluster.kubectl("apply", "-f", str(STAGES))
+    request.addfinalizer(lambda: cluster.kubectl("delete", "-f", str(STAGES), "--wait=false", check=False))
+    built = unique_name("metered")
+    manifest = template_manifest(built)
+    manifest["spec"]["image"] = {"build": {"baseImage": "python:3.12-slim", "pipPackages": ["numpy"],
+                                           "registry": {"repository": "registry.example.com/studios/metered"}}}
+    cluster.apply(manifest)
+    request.addfinalizer(lambda: cluster.kubectl("delete", "codestudiotemplate", built, "--wait=false", check=False))
+
+    def settled():
+        after = Scrape(op.metrics_url)
+        done = (after.value("studio_operator_template_builds_total", result="Succeeded")
+                > before.value("studio_operator_template_builds_total", result="Succeeded")
+                and after.value("studio_operator_reconcile_errors_total", kind="studio", reason="Forbidden")
+                > before.value("studio_operator_reconcile_errors_total", kind="studio", reason="Forbidden"))
+        return after if done else None
+
+    after = cluster.wait_for(settled, timeout=90, what="a finished build and a refused pod in the metrics")
+
+    # Studios by state: the operator's view is the API server's (every known state reported).
+    def gauge_matches():
+        scrape = Scrape(op.metrics_url)
+        gauge = {k: int(v) for k, v in scrape.by_label("studio_operator_codestudios", "state").items()}
+        assert {"Starting", "Running", "Stopping", "Stopped", "Failed"} <= set(gauge)
+        return {k: v for k, v in gauge.items() if v} == studio_states(cluster)
+
+    cluster.wait_for(gauge_matches, timeout=30, what="studios by state to match the API server")
+    assert after.value("studio_operator_codestudios", state="Running") >= 1
+
+    # create -> Running latency: at least the two starts above, each a few seconds at most here.
+    starts = after.value("studio_operator_codestudio_start_seconds_count") - before.value(
+        "studio_operator_codestudio_start_seconds_count")
+    seconds = after.value("studio_operator_codestudio_start_seconds_sum") - before.value(
+        "studio_operator_codestudio_start_seconds_sum")
+    assert starts >= 2
+    assert 0 <= seconds / starts < 30
+    assert after.value("studio_operator_codestudio_start_seconds_bucket", le="+Inf") == after.value(
+        "studio_operator_codestudio_start_seconds_count")
+
+    # Builds: the result and how long it took (kwok's builder takes about no time).
+    build_count = after.value("studio_operator_template_build_duration_seconds_count", result="Succeeded") - before.value(
+        "studio_operator_template_build_duration_seconds_count", result="Succeeded")
+    assert build_count >= 1
+    assert 0 <= after.value("studio_operator_template_build_duration_seconds_sum", result="Succeeded") < 3600 * build_count
+
+    # Reconciles: timed per kind; the refused pod is an error by its API reason, not a retry.
+    assert after.value("studio_operator_reconcile_duration_seconds_count", kind="studio") > before.value(
+        "studio_operator_reconcile_duration_seconds_count", kind="studio")
+    assert after.value("studio_operator_reconcile_duration_seconds_count", kind="template") > 0
+    assert "studio_operator_api_retries" in after.families  # declared even before the first retry
+    assert after.value("studio_operator_work_queue_depth") >= 0
+    templates = len(json.loads(cluster.kubectl("get", "codestudiotemplates", "-o", "json").stdout)["items"])
+    cluster.wait_for(lambda: sum(Scrape(op.metrics_url).by_label("studio_operator_codestudiotemplates", "ready").values())
+                     == templates, timeout=30, what="every template counted once")
+
+
+def test_logs_are_json_on_request(cluster: Cluster, operator: OperatorProcess, tmp_path):
+    """Readable lines by default (the session operator's log); one JSON object a line with --log-format json."""
+    plain = operator.log_path.read_text().splitlines()
+    assert any(line.startswith("studio-operator started: Config(") for line in plain)
+
+    operator.stop()  # one operator at a time; the next test's running_operator starts it again
+    log = tmp_path / "operator.log"
+    op = OperatorProcess(operator.kubeconfig, log, env={"STUDIO_LOG_FORMAT": "json"})
+    op.start()
+    op.stop()
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert records and all({"message", "timestamp", "severity"} <= set(r) for r in records)
+    assert any(r["message"].startswith("studio-operator started") and r["severity"] == "info" for r in records)
