@@ -18,6 +18,7 @@ from ..api import API_VERSION, GROUP, VERSION, Workspace
 from ..kube import ApiError, Kube, RetryLater
 from ..workspaces.children import owns_namespace, workspace_ref
 from ..workspaces.members import role_of
+from ..workspaces.plan import reserved
 from . import rules
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ async def validate_studio(operation: str, body: kopf.Body, old: kopf.Body | None
     spec = body.get("spec") or {}
     old_spec = (old or {}).get("spec") or {}
     name = body["metadata"].get("name") or body["metadata"].get("generateName", "")
+    if operation == "CREATE" and reserved(namespace, memo.controller.config.namespace):
+        refuse(rules.reserved_namespace_refusal(namespace))
     template = spec.get("template")
     try:
         if (operation == "CREATE" or template != old_spec.get("template")) and (
