@@ -7,7 +7,8 @@ itself the way a real server, network or load balancer misbehaves:
 
 - `500`, `503`: an internal error / unavailable Status;
 - `429`: too many requests, with `Retry-After` (API priority and fairness does this);
-- `409`: a Conflict Status on writes (someone else changed the object);
+- `409`: a Conflict Status on conditional writes (someone else changed the object): updates and
+  patches that carry a resourceVersion, the only writes a real server answers so;
 - `410`: on watches, a few real events and then an in-stream ERROR "too old resource version";
 - `error`: on watches, a few real events and then an in-stream ERROR with code 500 (etcd trouble);
 - `drop`: the connection closed without an answer (on watches, after a few events);
@@ -59,6 +60,7 @@ class Request:
     method: str
     path: str
     watch: bool
+    conditional: bool = False  # an update or patch that carries a resourceVersion
 
     @property
     def write(self) -> bool:
@@ -66,9 +68,10 @@ class Request:
 
 
 def applies(kind: str, req: Request) -> bool:
-    """Which requests a fault can hit: 409 only writes, 410 and error only watches, the rest anything."""
+    """Which requests a fault can hit: 409 only conditional writes, 410 and error only watches,
+    the rest anything."""
     if kind == "409":
-        return req.write
+        return req.conditional
     if kind in ("410", "error"):
         return req.watch
     return True
@@ -81,6 +84,7 @@ class Faults:
     rates: dict[str, float]
     only: Callable[[Request], bool] = lambda req: True
     retry_after: int = 2
+    events_before: tuple[int, int] = (0, 3)  # how many real events a failing watch lets through
 
 
 @dataclasses.dataclass
@@ -182,7 +186,8 @@ class FaultProxy:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        req = Request(request.method, request.path, request.query.get("watch") in ("1", "true"))
+        req = Request(request.method, request.path, request.query.get("watch") in ("1", "true"),
+                      conditional=request.method in ("PUT", "PATCH") and b'"resourceVersion"' in body)
         fault = self._pick(req)
         self.log.append(Record(time.monotonic(), req.method, request.path_qs, req.watch, fault))
         if fault:
@@ -222,7 +227,7 @@ class FaultProxy:
                     await resp.write(chunk)
             else:
                 # A watch: let a few real events through, then fail it.
-                for _ in range(self.rng.randint(0, 3)):
+                for _ in range(self.rng.randint(*self.faults.events_before)):
                     line = await up.content.readline()
                     if not line:
                         break

@@ -6,8 +6,10 @@ operator stayed alive, retried with backoff, deleted nothing, and converged.
 
 from __future__ import annotations
 
+import json
 import random
 import time
+import urllib.request
 
 import pytest
 
@@ -15,10 +17,18 @@ from tests.e2e import invariants as inv
 from tests.e2e.chaos import read_snapshot
 from tests.e2e.conftest import ROOT
 from tests.e2e.faultproxy import FaultProxy, Faults
-from tests.e2e.kube import Cluster
+from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.operator import OperatorProcess
 from tests.e2e.rest import Rest
 from tests.e2e.studios import make_template, pvc_uid, rfc3339_now, set_spec, studio_manifest, wait_state
+from tests.e2e.workspaces import (
+    install_member_roles,
+    make_workspace,
+    member,
+    wait_ready,
+    workspace,
+    workspace_manifest,
+)
 
 # Seconds the operator may take to converge once the faults stop; a hung watch is noticed only
 # after the operator's watch inactivity timeout (handlers.py), so tests that hang watches add it.
@@ -38,11 +48,13 @@ def proxy(cluster: Cluster, request):
 
 
 @pytest.fixture
-def proxied_operator(operator: OperatorProcess, proxy: FaultProxy, tmp_path):
-    """An operator that reaches the API server only through the proxy. The session operator is
-    stopped meanwhile (two operators would both act), and restarted by the next test that needs it."""
+def proxied_operator(cluster: Cluster, operator: OperatorProcess, proxy: FaultProxy, tmp_path):
+    """An operator that reaches the API server only through the proxy (the API server calls its
+    webhooks directly). The session operator is stopped meanwhile (two operators would both
+    act; a clean stop unregisters its webhooks), and restarted by the next test that needs it."""
     operator.stop()
-    op = OperatorProcess(proxy.kubeconfig(str(tmp_path / "kubeconfig")), ROOT / ".work" / "operator-faults.log")
+    op = OperatorProcess(proxy.kubeconfig(str(tmp_path / "kubeconfig")), ROOT / ".work" / "operator-faults.log",
+                         kubectl=cluster.kubectl)
     op.start()
     yield op
     still_alive = alive(op)
@@ -63,56 +75,105 @@ def alive(op: OperatorProcess) -> bool:
     return op.proc is not None and op.proc.poll() is None
 
 
+def healthy(op: OperatorProcess) -> bool:
+    """It answers its liveness probe: kopf could stop inside a living process (it is down for a
+    moment while the operator runs kopf again after kopf stopped on an error)."""
+    if not alive(op):
+        return False
+    try:
+        with urllib.request.urlopen(op.health_url, timeout=5) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
 def converge(rest: Rest, namespace: str, templates: list[str], op: OperatorProcess, bound: float = CONVERGE_BOUND) -> float:
     started = time.monotonic()
     problems: list[str] = []
     while time.monotonic() - started < bound:
         assert alive(op), "the operator exited"
         problems = inv.check_all(read_snapshot(rest, [namespace], templates))
+        if not healthy(op):
+            problems.append("the operator does not answer its liveness probe")
         if not problems:
             return time.monotonic() - started
         time.sleep(0.5)
     raise AssertionError(f"not converged {bound}s after the faults stopped:\n  " + "\n  ".join(problems[:20]))
 
 
+def persist(change) -> None:
+    """A user's change made during faults, retried as a user would: the API server, or a webhook
+    that reads the API, may answer with an error meanwhile."""
+    for attempt in range(10):
+        try:
+            change()
+            return
+        except AssertionError:
+            if attempt == 9:
+                raise
+            time.sleep(1)
+
+
 def in_namespace(namespace: str):
     return lambda req: f"/namespaces/{namespace}/" in req.path
 
 
-def test_every_fault_kind_while_studios_change(cluster: Cluster, namespace: str, proxy: FaultProxy,
-                                               proxied_operator: OperatorProcess, rest: Rest, request):
+def _members_bound(cluster: Cluster, ws: str, members: list[dict[str, str]]) -> bool:
+    obj = workspace(cluster, ws) or {}
+    bindings = {b["metadata"]["name"]: sorted(s["name"] for s in b.get("subjects") or [])
+                for b in cluster.get("rolebindings", namespace=ws)["items"]}
+    want = {f"studio-workspace-{role}": sorted(m["name"] for m in members if m["role"] == role)
+            for role in ("owner", "admin", "member", "viewer")}
+    ready = any(c["type"] == "Ready" and c["status"] == "True" for c in obj.get("status", {}).get("conditions") or [])
+    return ready and all(bindings.get(name) == names for name, names in want.items())
+
+
+def test_every_fault_kind_while_studios_and_workspaces_change(cluster: Cluster, proxy: FaultProxy,
+                                                              proxied_operator: OperatorProcess, rest: Rest, request):
+    install_member_roles(cluster)
     tpl = make_template(cluster, request)
+    team = [member("olga", "owner"), member("mia", "member")]
+    ws = make_workspace(cluster, request, members=team)
+    wait_ready(cluster, ws)
     names = [f"f{i}" for i in range(10)]
     for name in names[:5]:
-        cluster.apply(studio_manifest(name, namespace, tpl, owner=name))
+        cluster.apply(studio_manifest(name, ws, tpl, owner=name))
     for name in names[:5]:
-        wait_state(cluster, namespace, name, "Running")
-    volumes = {n: pvc_uid(cluster, namespace, f"{n}-home") for n in names[:5]}
+        wait_state(cluster, ws, name, "Running")
+    volumes = {n: pvc_uid(cluster, ws, f"{n}-home") for n in names[:5]}
 
-    proxy.inject(Faults({"500": 0.05, "503": 0.05, "429": 0.05, "409": 0.1, "410": 0.25, "error": 0.1,
+    # Every conditional write (a resourceVersion in it: workspace finalizers) conflicts meanwhile.
+    proxy.inject(Faults({"500": 0.05, "503": 0.05, "429": 0.05, "409": 1.0, "410": 0.25, "error": 0.1,
                          "drop": 0.04, "hang": 0.03}, retry_after=1))
     proxy.drop_watches()  # every watch comes back through the faults
+    team = [*team, member("vic", "viewer"), member("ada", "admin")]
+    other = unique_name("ws")
     changes = [
-        lambda: set_spec(cluster, namespace, "f0", state="Stopped"),
-        lambda: set_spec(cluster, namespace, "f1", restartRequestedAt=rfc3339_now()),
-        *(lambda n=n: cluster.apply(studio_manifest(n, namespace, tpl, owner=n)) for n in names[5:]),
+        lambda: set_spec(cluster, ws, "f0", state="Stopped"),
+        lambda: set_spec(cluster, ws, "f1", restartRequestedAt=rfc3339_now()),
+        lambda: cluster.apply(workspace_manifest(other, deletionPolicy="Cascade")),
+        *(lambda n=n: cluster.apply(studio_manifest(n, ws, tpl, owner=n)) for n in names[5:]),
+        lambda: cluster.kubectl("patch", "workspace", ws, "--type=merge", "-p", json.dumps({"spec": {"members": team}})),
         lambda: cluster.kubectl("patch", "codestudiotemplate", tpl, "--type=merge",
                                 "-p", '{"spec":{"image":{"prebuilt":"quay.io/jupyter/base-notebook:2025-01-01"}}}'),
-        lambda: set_spec(cluster, namespace, "f2", state="Stopped"),
-        lambda: cluster.kubectl("-n", namespace, "delete", "pod", "f3"),
-        lambda: set_spec(cluster, namespace, "f0", state="Running"),
-        lambda: set_spec(cluster, namespace, "f4", restartRequestedAt=rfc3339_now()),
+        lambda: set_spec(cluster, ws, "f2", state="Stopped"),
+        lambda: cluster.kubectl("-n", ws, "delete", "pod", "f3"),
+        lambda: cluster.kubectl("delete", "workspace", other, "--wait=false"),
+        lambda: set_spec(cluster, ws, "f0", state="Running"),
+        lambda: set_spec(cluster, ws, "f4", restartRequestedAt=rfc3339_now()),
         lambda: proxy.drop_watches(),
     ]
     for change in changes:
-        change()
+        persist(change)
         assert alive(proxied_operator), "the operator exited under faults"
         time.sleep(3)
     proxy.inject(None)
 
-    took = converge(rest, namespace, [tpl], proxied_operator, bound=CONVERGE_BOUND + WATCH_INACTIVITY)
+    took = converge(rest, ws, [tpl], proxied_operator, bound=CONVERGE_BOUND + WATCH_INACTIVITY)
+    cluster.wait_for(lambda: _members_bound(cluster, ws, team) and workspace(cluster, other) is None,
+                     timeout=CONVERGE_BOUND, what="the members bound and the deleted workspace gone")
     print(f"converged {took:.1f}s after the faults stopped")
-    assert {n: pvc_uid(cluster, namespace, f"{n}-home") for n in names[:5]} == volumes
+    assert {n: pvc_uid(cluster, ws, f"{n}-home") for n in names[:5]} == volumes
     for kind in ("500", "503", "429", "409", "410", "error", "drop", "hang"):
         assert proxy.counts[kind] > 0, f"no {kind} fault was injected: {dict(proxy.counts)}"
 
@@ -165,8 +226,8 @@ def test_outage_longer_than_any_retry_budget(cluster: Cluster, namespace: str, p
     volume = pvc_uid(cluster, namespace, "before-home")
     proxy.inject(Faults({"503": 1.0}))
     proxy.drop_watches()
-    set_spec(cluster, namespace, "before", state="Stopped")
-    cluster.apply(studio_manifest("during", namespace, tpl, owner="during"))
+    persist(lambda: set_spec(cluster, namespace, "before", state="Stopped"))
+    persist(lambda: cluster.apply(studio_manifest("during", namespace, tpl, owner="during")))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert alive(proxied_operator), "the operator exited during the outage"
@@ -199,7 +260,7 @@ def test_watch_errors_and_hung_watches(cluster: Cluster, namespace: str, proxy: 
     proxy.drop_watches()
     time.sleep(5)
     for i in range(4):
-        cluster.apply(studio_manifest(f"w{i}", namespace, tpl, owner=f"w{i}"))
+        persist(lambda i=i: cluster.apply(studio_manifest(f"w{i}", namespace, tpl, owner=f"w{i}")))
     time.sleep(10)
     proxy.inject(None)
     took = converge(rest, namespace, [tpl], proxied_operator, bound=CONVERGE_BOUND + WATCH_INACTIVITY)
@@ -220,3 +281,26 @@ def test_in_stream_watch_error(cluster: Cluster, namespace: str, proxy: FaultPro
     cluster.apply(studio_manifest("after", namespace, tpl, owner="after"))
     wait_state(cluster, namespace, "after", "Running", timeout=CONVERGE_BOUND)
     assert proxy.counts["error"] > 0
+
+
+def test_a_pod_deleted_while_its_watch_was_down_is_noticed_after_relisting(
+        cluster: Cluster, namespace: str, proxy: FaultProxy, proxied_operator: OperatorProcess, request):
+    """The pod goes while the pod watch hangs; the watch then expires (410) and lists afresh."""
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("gap", namespace, tpl, owner="gap"))
+    wait_state(cluster, namespace, "gap", "Running")
+    pod_watch = lambda req: req.watch and req.path == "/api/v1/pods"  # noqa: E731
+    proxy.inject(Faults({"hang": 1.0}, only=pod_watch))
+    proxy.drop_watches()
+    cluster.wait_for(lambda: proxy.counts["hang"], timeout=30, what="the pod watch to hang")
+    set_spec(cluster, namespace, "gap", state="Stopped")
+    cluster.wait_for(lambda: cluster.get("pod", "gap", namespace) is None, timeout=30, what="the pod to go")
+    # The next pod watch expires before it shows what it missed: kopf lists afresh.
+    proxy.inject(Faults({"410": 1.0}, only=pod_watch, events_before=(0, 0)))
+    proxy.drop_watches()
+    cluster.wait_for(lambda: proxy.counts["410"], timeout=30, what="the pod watch to expire")
+    proxy.inject(None)
+    wait_state(cluster, namespace, "gap", "Stopped", timeout=20)
+    assert proxy.counts["hang"] >= 1 and proxy.counts["410"] >= 1
+    set_spec(cluster, namespace, "gap", state="Running")
+    wait_state(cluster, namespace, "gap", "Running", timeout=30)

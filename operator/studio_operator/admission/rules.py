@@ -34,6 +34,11 @@ def reserved_namespace_refusal(namespace: str) -> str:
             "create the studio in a workspace's namespace")
 
 
+def owner_check_failed(namespace: str, name: str, new_owner: str | None, username: str, error: Exception) -> str:
+    return (f"could not check that {username} may make {new_owner or 'nobody'} the owner of CodeStudio "
+            f"{namespace}/{name}: the API server did not answer ({error}); try again")
+
+
 def template_refusal(template: str) -> str:
     return (f"CodeStudioTemplate {template!r} does not exist; set spec.template to an existing template "
             "(kubectl get codestudiotemplates)")
