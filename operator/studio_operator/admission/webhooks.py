@@ -122,9 +122,12 @@ async def validate_workspace(operation: str, body: kopf.Body, old: kopf.Body | N
     kube: Kube = memo.controller.kube
     if operation == "DELETE":
         ws = Workspace.model_validate(body)
-        namespace = workspace_ref(ws).namespace
-        if ws.spec.deletion_policy == "Protect" and (await workspace_of(kube, namespace)) is not None:
-            studios = [m["name"] for m in await names_in(kube, "CodeStudio", namespace)]
+        ref = workspace_ref(ws)
+        # Only studios in this workspace's own namespace protect it: one pointed at a namespace
+        # it does not own (another workspace's) holds none, and must not be stuck for ever.
+        ns = await kube.get("v1", "Namespace", None, ref.namespace) if ws.spec.deletion_policy == "Protect" else None
+        if ns is not None and owns_namespace(ref, ns):
+            studios = [m["name"] for m in await names_in(kube, "CodeStudio", ref.namespace)]
             if message := rules.workspace_delete_refusal(ws, studios):
                 refuse(message)
         return
