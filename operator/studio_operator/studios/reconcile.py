@@ -115,16 +115,20 @@ async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
 
 async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -> Refused | None:
     """Applies at once (each is a separate object), then creates and deletes in plan order: the
-    volume is applied before the pod that mounts it is created. A child the API server refuses
-    stops the rest and is returned; any other error is raised (the queue retries)."""
+    volume is applied before the pod that mounts it is created. A RoleBinding waits for the
+    other applies: the API server binds only a Role that exists (404 until then) and grants
+    nothing the operator may not grant. A child the API server refuses stops the rest and is
+    returned (and counted as a reconcile error); any other error is raised (the queue retries)."""
     applies = [a for a in actions if isinstance(a, Apply)]
-    results = await asyncio.gather(*(execute(ctrl, namespace, a) for a in applies), return_exceptions=True)
-    failures = [(a, r) for a, r in zip(applies, results) if isinstance(r, BaseException)]
-    for _, exc in failures:
-        if not (isinstance(exc, ApiError) and exc.refusal):
-            raise exc
-    if failures:
-        return _refused(*failures[0])
+    for wave in ([a for a in applies if a.manifest["kind"] != "RoleBinding"],
+                 [a for a in applies if a.manifest["kind"] == "RoleBinding"]):
+        results = await asyncio.gather(*(execute(ctrl, namespace, a) for a in wave), return_exceptions=True)
+        failures = [(a, r) for a, r in zip(wave, results) if isinstance(r, BaseException)]
+        for _, exc in failures:
+            if not (isinstance(exc, ApiError) and exc.refusal):
+                raise exc
+        if failures:
+            return _refused(*failures[0])
     for action in actions:
         if isinstance(action, Apply):
             continue
@@ -138,6 +142,7 @@ async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -
 
 
 def _refused(action: Apply | Create, exc: ApiError) -> Refused:
+    metrics.refused("studio", exc)
     meta = action.manifest["metadata"]
     return Refused(action.manifest["kind"], meta["name"], exc.status, exc.message)
 
