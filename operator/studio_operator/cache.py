@@ -70,7 +70,10 @@ class Cache:
         cache simply waits for the watch.
         """
         if _revision(obj):
-            self._written[(index, key)] = obj
+            # Without managedFields, as the indexes keep objects: an entry stays until the next
+            # look at that key, which for a settled studio may be the next resync.
+            meta = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
+            self._written[(index, key)] = {**obj, "metadata": meta}
 
     def count(self, index: str, key: Hashable) -> int:
         store = self._indexes[index].get(key)
