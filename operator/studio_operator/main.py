@@ -7,17 +7,11 @@ import asyncio
 import dataclasses
 import logging
 import os
-import time
 
 import kopf
 
 from . import metrics
 from .config import Config
-
-log = logging.getLogger(__name__)
-
-# Seconds before running kopf again after it stopped on an error, by consecutive failure.
-RESTART_BACKOFF = (1, 2, 5, 10, 30)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -61,20 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     from . import handlers  # noqa: F401 - registers the handlers
 
-    failures = 0
-    while True:
-        started = time.monotonic()
-        try:
-            asyncio.run(run(args, config))
-            return  # stopped by a signal
-        except Exception as exc:  # noqa: BLE001 - see below
-            # kopf stops the whole operator on some API errors, e.g. an ERROR event other than 410
-            # in a watch-stream (an etcd leader change). Like a pod restart, without its back-off:
-            # the state is rebuilt from a fresh listing; the level-triggered reconcilers converge.
-            failures = 1 if time.monotonic() - started > 300 else failures + 1
-            delay = RESTART_BACKOFF[min(failures, len(RESTART_BACKOFF)) - 1]
-            log.error("the operator stopped on %r; starting again in %ss", exc, delay)
-            time.sleep(delay)
+    asyncio.run(run(args, config))
 
 
 async def run(args: argparse.Namespace, config: Config) -> None:

@@ -38,9 +38,9 @@ def test_operator_never_writes_spec(cluster: Cluster, running_operator: Operator
     cluster.kubectl("patch", "codestudiotemplate", tpl, "--type=merge",
                     "-p", json.dumps({"spec": {"env": [{"name": "ROLLED", "value": "1"}]}}))
 
-    def rolled_out():
-        pod = cluster.get("pod", "git", namespace)  # None while the old pod is replaced
-        return pod and any(e["name"] == "ROLLED" for e in pod["spec"]["containers"][0].get("env", []))
+    def rolled_out() -> bool:
+        pod = cluster.get("pod", "git", namespace)  # None while the rollout replaces it
+        return bool(pod) and any(e["name"] == "ROLLED" for e in pod["spec"]["containers"][0].get("env", []))
 
     cluster.wait_for(rolled_out, timeout=60, what="the template change rolled out to the studio's pod")
     wait_state(cluster, namespace, "git", "Running")

@@ -411,6 +411,9 @@ def test_studio_of_a_missing_template_and_deleting_a_template_in_use_are_refused
     assert apply_as(cluster, MEMBER, own_studio("uses", ws, tpl)).returncode == 0
     error = refusal(cluster.kubectl("delete", "codestudiotemplate", tpl, "--wait=false", check=False))
     assert f"CodeStudioTemplate {tpl} is used by 1 CodeStudio(s): {ws}/uses" in error
+    # Its owner may patch it once the operator has made the studio's access Role.
+    cluster.wait_for(lambda: kubectl_as(cluster, MEMBER, "auth", "can-i", "patch", "codestudios/uses", "-n", ws,
+                                        check=False).stdout.strip() == "yes", timeout=30, what="the owner's access")
     error = refusal(patch_as(cluster, MEMBER, "codestudio", "uses", {"spec": {"template": "no-such-template"}}, ws))
     assert "does not exist" in error
     kubectl_as(cluster, MEMBER, "-n", ws, "delete", "codestudio", "uses", check=True)

@@ -17,7 +17,6 @@ from ..api import API_VERSION, GROUP, VERSION, Workspace
 from ..kube import Kube
 from ..workspaces.children import owns_namespace, workspace_ref
 from ..workspaces.members import role_of
-from ..workspaces.plan import reserved
 from . import rules
 
 
@@ -79,8 +78,6 @@ async def validate_studio(operation: str, body: kopf.Body, old: kopf.Body | None
     spec = body.get("spec") or {}
     old_spec = (old or {}).get("spec") or {}
     name = body["metadata"].get("name") or body["metadata"].get("generateName", "")
-    if operation == "CREATE" and reserved(namespace, memo.controller.config.namespace):
-        refuse(rules.reserved_namespace_refusal(namespace))
     template = spec.get("template")
     if (operation == "CREATE" or template != old_spec.get("template")) and (
             await kube.get(API_VERSION, "CodeStudioTemplate", None, template) is None):

@@ -26,6 +26,8 @@ def _load(kubeconfig: str | None, context: str | None) -> tuple[k8s.Configuratio
     """Credentials and default namespace: the kubeconfig file (else $KUBECONFIG, else
     ~/.kube/config), or the pod's service account when there is no kubeconfig at all."""
     configuration = k8s.Configuration()
+    # The kubernetes package reads $KUBECONFIG once, at import; read it now, as kubectl would.
+    kubeconfig = kubeconfig or os.environ.get("KUBECONFIG") or None
     try:
         kubeconfig_loader.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
     except kubeconfig_loader.ConfigException as exc:
