@@ -80,12 +80,6 @@ def failure_reason(exc: BaseException) -> tuple[bool, str]:
     return False, type(exc).__name__
 
 
-def refused(kind: str, exc: ApiError) -> None:
-    """A child the API server refused: the reconcile settles (the object's status says why), yet
-    it is an error by the server's reason (Forbidden, Invalid), as a raised one would be."""
-    RECONCILE_ERRORS.labels(kind, failure_reason(exc)[1]).inc()
-
-
 @contextlib.contextmanager
 def reconciling(kind: str) -> Iterator[None]:
     """Times one reconcile and counts its failure, if any (the exception propagates)."""

@@ -118,7 +118,7 @@ async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -
     volume is applied before the pod that mounts it is created. A RoleBinding waits for the
     other applies: the API server binds only a Role that exists (404 until then) and grants
     nothing the operator may not grant. A child the API server refuses stops the rest and is
-    returned (and counted as a reconcile error); any other error is raised (the queue retries)."""
+    returned; any other error is raised (the queue retries)."""
     applies = [a for a in actions if isinstance(a, Apply)]
     for wave in ([a for a in applies if a.manifest["kind"] != "RoleBinding"],
                  [a for a in applies if a.manifest["kind"] == "RoleBinding"]):
@@ -142,7 +142,6 @@ async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -
 
 
 def _refused(action: Apply | Create, exc: ApiError) -> Refused:
-    metrics.refused("studio", exc)
     meta = action.manifest["metadata"]
     return Refused(action.manifest["kind"], meta["name"], exc.status, exc.message)
 
