@@ -15,12 +15,27 @@ else
 fi
 "$kubectl" apply --server-side --force-conflicts -f "$root/crds/" >&2
 "$kubectl" wait --for=condition=Established crd --all --timeout=60s >/dev/null
+# The operator's own namespace, where template image builds run.
+"$kubectl" create namespace "${STUDIO_NAMESPACE:-studio-system}" --dry-run=client -o yaml | "$kubectl" apply -f - >&2
 # The ClusterRoles workspace members are bound to (an install ships them).
 "$kubectl" apply --server-side --force-conflicts -f "$root/manifests/rbac/" >&2
 if compgen -G "$root/manifests/samples/*.yaml" >/dev/null; then
-  # Samples refer to each other (studios to templates); apply what the API accepts now and
-  # let the operator converge the rest.
-  "$kubectl" apply -f "$root/manifests/samples/" >&2 || echo "run: some samples were not applied (see above)" >&2
+  # Samples refer to each other: the studios live in the namespace the operator creates for the
+  # sample workspace, so whatever the API refuses now is applied again, in the background, until
+  # it is accepted (the operator, started below, makes that happen) or two minutes have passed.
+  if ! "$kubectl" apply -f "$root/manifests/samples/" >/dev/null 2>&1; then
+    (
+      for _ in $(seq 60); do
+        sleep 2
+        if "$kubectl" apply -f "$root/manifests/samples/" >/dev/null 2>&1; then
+          echo "run: samples applied" >&2
+          exit 0
+        fi
+      done
+      echo "run: some samples were still refused after 2 minutes:" >&2
+      "$kubectl" apply -f "$root/manifests/samples/" >&2 || true
+    ) &
+  fi
 fi
 echo "run: starting studio-operator (Ctrl-C stops it; 'make cluster-down' stops the cluster)" >&2
 exec "$root/.venv/bin/studio-operator" "$@"

@@ -5,7 +5,6 @@ Everything here talks to the real kube-apiserver; nothing needs the operator.
 
 from __future__ import annotations
 
-import json
 import pathlib
 import re
 

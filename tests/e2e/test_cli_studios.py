@@ -173,7 +173,7 @@ def test_open_forwards_the_main_port(cluster: Cluster, namespace: str, request):
             proc.send_signal(signal.SIGINT)
             _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    assert f"to codestudio/hal (pod hal port 8888)" in err
+    assert "to codestudio/hal (pod hal port 8888)" in err
 
 
 def test_open_refuses_a_studio_that_is_not_running(cluster: Cluster, crds, namespace: str, request):

@@ -63,7 +63,7 @@ def test_logs_of_a_build(cluster: Cluster, tmp_path, request):
         timeout=60, what="the build pod")
 
     status = studioctl(cluster, "template", "status", tpl)
-    assert f"Build job:" in status.stdout and job in status.stdout
+    assert "Build job:" in status.stdout and job in status.stdout
     logs = studioctl(cluster, "template", "logs", tpl)
     assert logs.returncode == 0, logs.stderr
     assert logs.stdout.splitlines() == ["STEP 1/3: FROM python:3.12-slim", "STEP 2/3: RUN pip install numpy",

@@ -22,23 +22,27 @@ def spec_writers(obj: dict) -> set[str]:
     return {m["manager"] for m in obj["metadata"]["managedFields"] if "f:spec" in m.get("fieldsV1", {})}
 
 
-def test_operator_never_writes_spec(cluster: Cluster, namespace: str, running_operator: OperatorProcess, request):
+def test_operator_never_writes_spec(cluster: Cluster, running_operator: OperatorProcess, request):
     workspace = unique_name("gitops")
     cluster.apply({"apiVersion": "studio.dev/v1alpha1", "kind": "Workspace", "metadata": {"name": workspace},
-                   "spec": {"displayName": "GitOps", "members": [{"kind": "User", "name": "alice", "role": "owner"}]}})
+                   "spec": {"displayName": "GitOps", "deletionPolicy": "Cascade",
+                            "members": [{"kind": "User", "name": "alice", "role": "owner"}]}})
     request.addfinalizer(lambda: cluster.kubectl("delete", "workspace", workspace, "--wait=false", check=False))
+    cluster.wait_for(lambda: (cluster.get("workspace", workspace).get("status") or {}).get("phase") == "Active",
+                     timeout=60, what=f"workspace {workspace} Active")
+    namespace = workspace  # the studio lives in the workspace's own namespace
     tpl = make_template(cluster, request, updatePolicy="Immediate")
     run_stop_start(cluster, namespace, "git", tpl)
     restart(cluster, namespace, "git")
     # A template change the operator rolls out to the studio itself (updatePolicy: Immediate).
     cluster.kubectl("patch", "codestudiotemplate", tpl, "--type=merge",
                     "-p", json.dumps({"spec": {"env": [{"name": "ROLLED", "value": "1"}]}}))
+
     def rolled_out() -> bool:
         pod = cluster.get("pod", "git", namespace)  # None while the rollout replaces it
         return bool(pod) and any(e["name"] == "ROLLED" for e in pod["spec"]["containers"][0].get("env", []))
 
-    cluster.wait_for(rolled_out,
-                     timeout=60, what="the template change rolled out to the studio's pod")
+    cluster.wait_for(rolled_out, timeout=60, what="the template change rolled out to the studio's pod")
     wait_state(cluster, namespace, "git", "Running")
 
     objects = [live(cluster, "codestudio", "git", namespace), live(cluster, "codestudiotemplate", tpl),
@@ -47,9 +51,9 @@ def test_operator_never_writes_spec(cluster: Cluster, namespace: str, running_op
         managers = {m["manager"] for m in obj["metadata"]["managedFields"]}
         assert spec_writers(obj) <= TEST_MANAGERS, (obj["kind"], spec_writers(obj))
         assert "kopf" not in managers  # kopf stores nothing on users' objects
-    # The operator's writes are there, under its own name, and only on status (and a template's finalizer).
-    studio, template, _ = objects
-    for obj in (studio, template):
+    # The operator's writes are there, under its own name, and only on status (and the finalizers
+    # of templates and workspaces, in metadata).
+    for obj in objects:
         ours = [m for m in obj["metadata"]["managedFields"] if m["manager"] == "studio-operator"]
         assert ours and all(m.get("subresource") == "status" or set(m["fieldsV1"]) == {"f:metadata"} for m in ours), ours
 

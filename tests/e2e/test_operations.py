@@ -10,9 +10,10 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.e2e.install import RELEASE
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.operator import OperatorProcess
-from tests.e2e.studios import make_template, run_stop_start, studio_manifest, template_manifest
+from tests.e2e.studios import make_template, run_stop_start, studio_manifest, template_manifest, wait_state
 
 STAGES = pathlib.Path(__file__).parent / "stages" / "image-build.yaml"
 
@@ -47,12 +48,15 @@ def test_metrics_after_studio_and_template_lifecycles(cluster: Cluster, namespac
     tpl = make_template(cluster, request)
     run_stop_start(cluster, namespace, "metered", tpl)
 
-    # A studio whose pod the API server refuses (a LimitRange caps CPU below what its template
-    # asks): reconcile errors, by the API server's reason.
-    cluster.apply({"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "small", "namespace": namespace},
-                   "spec": {"limits": [{"type": "Container", "max": {"cpu": "100m"}}]}})
-    big = make_template(cluster, request, resources={"requests": {"cpu": "1"}, "limits": {"cpu": "1"}})
-    cluster.apply(studio_manifest("refused", namespace, big))
+    # An operator whose RBAC lags its code (here: its status writes on studios revoked for a
+    # while): reconcile errors, by the API server's reason, until the permission is back.
+    role = cluster.get("clusterrole", RELEASE)
+    revoked = [{**r, "resources": [x for x in r["resources"] if x != "codestudios/status"]} for r in role["rules"]]
+    restore = json.dumps([{"op": "replace", "path": "/rules", "value": role["rules"]}])
+    cluster.kubectl("patch", "clusterrole", RELEASE, "--type=json",
+                    "-p", json.dumps([{"op": "replace", "path": "/rules", "value": revoked}]))
+    request.addfinalizer(lambda: cluster.kubectl("patch", "clusterrole", RELEASE, "--type=json", "-p", restore))
+    cluster.apply(studio_manifest("refused", namespace, tpl))
 
     # A template image build, played by kwok (tests/e2e/stages/image-build.yaml).
     cluster.kubectl("create", "namespace", "studio-system", check=False)
@@ -73,7 +77,9 @@ def test_metrics_after_studio_and_template_lifecycles(cluster: Cluster, namespac
                 > before.value("studio_operator_reconcile_errors_total", kind="studio", reason="Forbidden"))
         return after if done else None
 
-    after = cluster.wait_for(settled, timeout=90, what="a finished build and a refused pod in the metrics")
+    after = cluster.wait_for(settled, timeout=90, what="a finished build and a refused status write in the metrics")
+    cluster.kubectl("patch", "clusterrole", RELEASE, "--type=json", "-p", restore)
+    wait_state(cluster, namespace, "refused", "Running", timeout=90)  # backoff: at most a minute
 
     # Studios by state: the operator's view is the API server's (every known state reported).
     def gauge_matches():

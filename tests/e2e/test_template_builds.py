@@ -192,6 +192,28 @@ def test_a_builder_image_that_cannot_be_pulled_fails_the_build_at_once(cluster: 
     cluster.wait_for(lambda: build_jobs(cluster, name) == [], what="the stuck build Job to go")
 
 
+def test_a_build_job_the_api_server_refuses_fails_the_build_with_its_message(cluster: Cluster, request):
+    # A quota in the operator's namespace that allows no Jobs: the API server refuses the build Job.
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "no-jobs", "namespace": BUILD_NAMESPACE},
+             "spec": {"hard": {"count/jobs.batch": "0"}}}
+    cluster.apply(quota)
+    request.addfinalizer(lambda: cluster.kubectl("-n", BUILD_NAMESPACE, "delete", "resourcequota", "no-jobs",
+                                                 "--ignore-not-found", check=False))
+    name, _ = build_template(cluster, request)
+    t = wait_build(cluster, name, "Failed", timeout=30)
+    message = t["status"]["build"]["message"]
+    assert message.startswith(f"the build Job {name}-") and "was refused" in message and "Forbidden" in message
+    assert "quota" in message
+    built = condition(t, "Built")
+    assert built["reason"] == "BuildFailed" and "retrying in" in built["message"]
+    assert build_jobs(cluster, name) == []
+
+    # Once the quota is gone the retry builds.
+    cluster.kubectl("-n", BUILD_NAMESPACE, "delete", "resourcequota", "no-jobs")
+    done = wait_build(cluster, name, "Succeeded", timeout=90)
+    assert done["status"]["image"].startswith(f"{REPOSITORY}@sha256:")
+
+
 class DownTimeline(threading.Thread):
     """Follows a watch of one resource in a namespace and records, after every change the API
     server stored, which of the given names are down: every state, not samples of them."""

@@ -141,14 +141,16 @@ def test_status_counts_studios_and_shows_quota_usage():
     assert p.status["usage"] == {"codeStudios": "4", "cpu": "1500m"}
 
 
-@pytest.mark.parametrize("pods, phase", [
-    ([pod("a"), pod("b", deleting=True)], "Stopping"),
-    ([pod("b", deleting=True)], "Stopping"),
-    ([], "Stopped"),
+@pytest.mark.parametrize("pods, studios, phase", [
+    ([pod("a"), pod("b", deleting=True)], [], "Stopping"),
+    ([pod("b", deleting=True)], [], "Stopping"),
+    ([], [studio("a", "Stopping"), studio("b", "Stopped")], "Stopping"),
+    ([], [studio("a", "Stopped"), studio("b", "Failed"), studio("c", None)], "Stopped"),
+    ([], [], "Stopped"),
 ])
-def test_stopped_workspace_is_stopping_until_every_pod_is_gone(pods, phase):
+def test_stopped_workspace_is_stopping_until_every_pod_is_gone_and_studios_say_so(pods, studios, phase):
     ws = workspace(state="Stopped")
-    p = plan(ws, children=in_place(ws), pods=pods)
+    p = plan(ws, children=in_place(ws), pods=pods, studios=studios)
     assert p.status["phase"] == phase
     assert conditions(p)["Ready"] == ("True", phase)
     assert p.wake == []

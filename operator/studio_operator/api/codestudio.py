@@ -10,7 +10,7 @@ from pydantic import Field
 from .common import (
     Resource,
     VERSION,
-    DNSSubdomain,
+    TemplateName,
     Conditions,
     Duration,
     EnvList,
@@ -55,7 +55,7 @@ class CodeStudioSpec(Model):
         }
     }
 
-    template: DNSSubdomain = Field(description="Name of the CodeStudioTemplate the studio is made from.")
+    template: TemplateName = Field(description="Name of the CodeStudioTemplate the studio is made from.")
     owner: str | None = Field(
         None,
         description=(

@@ -76,6 +76,13 @@ DNSSubdomain = formatted(
     253,
     "must be a DNS subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
 )
+# Template names are label values (studio.dev/template on build Jobs and studio pods): 63 at most.
+TemplateName = formatted(
+    DNS_SUBDOMAIN_PATTERN,
+    63,
+    "must name a CodeStudioTemplate: at most 63 lowercase letters, digits, '-' and '.', starting and ending with a "
+    "letter or digit",
+)
 EnvName = formatted(
     ENV_NAME_PATTERN, 256, "must be a C identifier: letters, digits and '_', not starting with a digit, e.g. MY_VAR"
 )

@@ -234,5 +234,19 @@ class CodeStudioTemplate(
 ):
     """What a studio is made of: image, ports, command, environment, resources and storage."""
 
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "size(self.metadata.name) <= 63",
+                    "message": (
+                        "metadata.name labels the template's build Jobs and studio pods (studio.dev/template), so it "
+                        "must be at most 63 characters"
+                    ),
+                }
+            ]
+        }
+    }
+
     spec: CodeStudioTemplateSpec
     status: CodeStudioTemplateStatus = Field(default_factory=CodeStudioTemplateStatus)

@@ -86,7 +86,7 @@ async def reconcile_template(ctrl: Controller, name: str) -> float | None:
         try:
             await execute(ctrl, obs.template, action)
         except ApiError as exc:
-            if exc.retryable or not isinstance(action, Create):
+            if exc.retryable or not isinstance(action, actions.Create):
                 raise
             # The build Job was refused (no such namespace, a quota, an admission policy): say so.
             _refused(plan, f"the build Job {action.manifest['metadata']['name']} was refused: {exc}", at)

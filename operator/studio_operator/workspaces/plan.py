@@ -168,7 +168,9 @@ def plan_workspace(obs: Observed) -> Plan:
 
     live_pods = [p for p in obs.pods if not _deleting(p)]
     if ws.spec.state == "Stopped":
-        phase = "Stopping" if obs.pods else "Stopped"
+        # Stopped once no pod is left and every studio says so too (their status may lag the pods).
+        settling = any((s.get("status") or {}).get("state") in ("Starting", "Running", "Stopping") for s in obs.studios)
+        phase = "Stopping" if obs.pods or settling else "Stopped"
     else:
         phase = "Active"
     ready = rbac["status"] == "True" and quota_cond["status"] == "True"
