@@ -20,7 +20,7 @@ from typing import Any
 
 from tests.e2e import invariants as inv
 from tests.e2e.operator import OperatorProcess
-from tests.e2e.rest import Rest, core_path, studios_path, templates_path
+from tests.e2e.rest import Rest, RestError, core_path, rbac_path, studios_path, templates_path, workspaces_path
 
 API = "studio.dev/v1alpha1"
 IMAGE = "quay.io/jupyter/base-notebook"
@@ -32,7 +32,7 @@ class ChaosSettings:
     studios: int  # distinct studios; names are reused after deletes, so more incarnations run
     changes: int  # random changes after the creates
     kills: int  # SIGKILLs of the operator, at random moments among the changes
-    namespaces: int
+    namespaces: int  # workspaces, each with its namespace
     templates: int
     bound: float  # seconds the operator may take to converge after the last change
     pace: float  # mean seconds between changes, so they find studios in every state
@@ -143,7 +143,8 @@ class ChaosRun:
         self.rng = random.Random(settings.seed)
         self.rest = Rest(kubeconfig)
         self.prefix = prefix
-        self.namespaces = [f"{prefix}-{i}" for i in range(settings.namespaces)]
+        self.namespaces = [f"{prefix}-{i}" for i in range(settings.namespaces)]  # workspaces of the same names
+        self.members = {ws: [{"kind": "User", "name": "user0", "role": "owner"}] for ws in self.namespaces}
         self.templates = [f"{prefix}-tpl-{i}" for i in range(settings.templates)]
         self.template_tags = {t: 0 for t in self.templates}
         self.model: dict[tuple[str, str], StudioModel] = {}
@@ -161,18 +162,35 @@ class ChaosRun:
     # --- setup and teardown ------------------------------------------------------------------
 
     def setup(self) -> None:
-        for ns in self.namespaces:
-            self.rest.create(core_path("namespaces"), {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        for ws in self.namespaces:
+            self.rest.create(workspaces_path(), {"apiVersion": API, "kind": "Workspace", "metadata": {"name": ws},
+                                                 "spec": {"members": self.members[ws], "deletionPolicy": "Cascade"}})
         for tpl in self.templates:
             self.rest.create(templates_path(), {
                 "apiVersion": API, "kind": "CodeStudioTemplate", "metadata": {"name": tpl},
                 "spec": {"image": {"prebuilt": self._image(tpl)}, "ports": [{"name": "http", "port": 8888}]},
             })
         self.watch.start()
+        deadline = time.monotonic() + 60
+        while not all(self._workspace_ready(ws) for ws in self.namespaces):
+            assert time.monotonic() < deadline, "the chaos workspaces did not become Ready in 60s"
+            time.sleep(0.5)
+
+    def _workspace_ready(self, ws: str) -> bool:
+        return inv.condition(self.rest.get(workspaces_path(ws)) or {}, "Ready").get("status") == "True"
 
     def teardown(self) -> None:
-        for ns in self.namespaces:
-            self.rest.delete(core_path("namespaces", name=ns))
+        """Leaves the operator running (as the next tests expect) and removes what the run made."""
+        if self.starter is not None:
+            self.starter.join()
+        if self.operator.proc is None or self.operator.proc.poll() is not None:
+            self.operator.start()
+        for ws in self.namespaces:  # with their studios and namespaces (deletionPolicy Cascade)
+            self.rest.delete(workspaces_path(ws))
+        # A template is not deleted while studios use it (its webhook refuses).
+        deadline = time.monotonic() + 120
+        while any(self.rest.items(studios_path(ws)) for ws in self.namespaces) and time.monotonic() < deadline:
+            time.sleep(1)
         for tpl in self.templates:
             self.rest.delete(templates_path(tpl))
         self.rest.close()
@@ -196,7 +214,10 @@ class ChaosRun:
                 kill_at.pop(0)
                 self._kill()
             if what == "create":
-                self._create(self.model[pending_creates.pop()])
+                ns, name = pending_creates.pop()
+                if not self._create(self.model[(ns, name)]):
+                    pending_creates.insert(0, (ns, name))  # the user tries again later
+                    order.append("create")
             else:
                 self._change()
             if self.starter is None and self.operator.proc.poll() is not None:
@@ -248,21 +269,38 @@ class ChaosRun:
     def _image(self, tpl: str) -> str:
         return f"{IMAGE}:chaos-{self.template_tags[tpl]}"
 
-    def _create(self, m: StudioModel) -> None:
+    def _refused_while_down(self, exc: RestError) -> bool:
+        """A request a fail-closed webhook refused because the operator was down (or had just
+        come back and the API server still called its predecessor): users are told to try again
+        (docs/decisions/0010-admission-webhooks.md)."""
+        if exc.status == 500 and "failed calling webhook" in str(exc):
+            self.counts["refused while the operator was down"] += 1
+            return True
+        return False
+
+    def _create(self, m: StudioModel) -> bool:
         spec = {"template": self.rng.choice(self.templates), "owner": m.owner, "volumeReclaimPolicy": m.reclaim}
         if self.rng.random() < 0.2:
             spec["state"] = "Stopped"
-        obj = self.rest.create(studios_path(m.namespace), {
-            "apiVersion": API, "kind": "CodeStudio", "metadata": {"name": m.name, "namespace": m.namespace}, "spec": spec,
-        })
+        try:
+            obj = self.rest.create(studios_path(m.namespace), {
+                "apiVersion": API, "kind": "CodeStudio", "metadata": {"name": m.name, "namespace": m.namespace},
+                "spec": spec,
+            })
+        except RestError as exc:
+            if self._refused_while_down(exc):
+                return False
+            raise
         m.uid = obj["metadata"]["uid"]
         m.incarnations += 1
         self.counts["create"] += 1
+        return True
 
     def _change(self) -> None:
         live = [m for m in self.model.values() if m.uid]
         gone = [m for m in self.model.values() if m.incarnations and not m.uid]
-        choices = {"stop": 3, "start": 3, "restart": 2, "delete": 1.5, "retemplate": 1, "template-image": 0.4}
+        choices = {"stop": 3, "start": 3, "restart": 2, "delete": 1.5, "retemplate": 1, "template-image": 0.4,
+                   "members": 0.5}
         if gone:
             choices["recreate"] = 1
         kind = self.rng.choices(list(choices), weights=list(choices.values()))[0]
@@ -270,8 +308,20 @@ class ChaosRun:
             tpl = self.rng.choice(self.templates)
             self.template_tags[tpl] += 1
             self.rest.merge(templates_path(tpl), {"spec": {"image": {"prebuilt": self._image(tpl)}}})
+        elif kind == "members":
+            ws = self.rng.choice(self.namespaces)
+            users = self.rng.sample([f"user{i}" for i in range(23)], self.rng.randint(1, 6))
+            members = [{"kind": "User", "name": u, "role": self.rng.choice(inv.MEMBER_ROLES)} for u in users]
+            try:
+                self.rest.merge(workspaces_path(ws), {"spec": {"members": members}})
+            except RestError as exc:
+                if self._refused_while_down(exc):
+                    return
+                raise
+            self.members[ws] = members
         elif kind == "recreate":
-            self._create(self.rng.choice(gone))
+            if not self._create(self.rng.choice(gone)):
+                return
         elif not live:
             return
         else:
@@ -313,6 +363,8 @@ class ChaosRun:
         found = {inv.key(s): s["metadata"]["uid"] for s in snap.studios}
         if found != live:
             problems.append(f"studios differ from what the driver made: {set(found.items()) ^ set(live.items())}")
+        for ws in self.namespaces:
+            problems += inv.check_members(ws, self.members[ws], self.rest.items(rbac_path("rolebindings", ws)))
         with self.watch.lock:
             problems += inv.check_volumes(self.ledger, snap.pvcs, self.deleted_with_volume, self.retained)
         return problems

@@ -210,5 +210,21 @@ def check_volumes(ledger: VolumeLedger, pvcs: list[Obj], deleted_with_volume: se
     return problems
 
 
+MEMBER_ROLES = ("owner", "admin", "member", "viewer")
+
+
+def check_members(namespace: str, members: list[dict[str, str]], bindings: list[Obj]) -> list[str]:
+    """The workspace's RoleBinding for each role (studio-workspace-<role>) names exactly the
+    members of that role: an added member may act, a removed one may not."""
+    found = {b["metadata"]["name"]: sorted(s["name"] for s in b.get("subjects") or []) for b in bindings}
+    problems = []
+    for role in MEMBER_ROLES:
+        want = sorted(m["name"] for m in members if m["role"] == role)
+        got = found.get(f"studio-workspace-{role}")
+        if got != want:
+            problems.append(f"workspace namespace {namespace}: {role}s bound are {got}, members say {want}")
+    return problems
+
+
 def check_all(snap: Snapshot) -> list[str]:
     return check_templates(snap) + check_studios(snap) + check_orphans(snap)

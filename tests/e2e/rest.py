@@ -129,6 +129,10 @@ def studios_path(namespace: str, name: str | None = None) -> str:
     return f"{STUDIO}/namespaces/{namespace}/codestudios" + (f"/{name}" if name else "")
 
 
+def workspaces_path(name: str | None = None) -> str:
+    return f"{STUDIO}/workspaces" + (f"/{name}" if name else "")
+
+
 def templates_path(name: str | None = None) -> str:
     return f"{STUDIO}/codestudiotemplates" + (f"/{name}" if name else "")
 

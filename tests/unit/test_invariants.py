@@ -132,3 +132,24 @@ def test_volumes_may_go_only_with_a_studio_deleted_under_delete():
     problems = inv.check_volumes(ledger, replaced, set(), retained)
     assert any("a-home" in p and "was deleted" in p for p in problems)
     assert any("retained claim ns/a-home" in p for p in problems)
+
+
+def _bindings(**subjects: list[str]) -> list[dict]:
+    return [{"metadata": {"name": f"studio-workspace-{role}"}, "subjects": [{"kind": "User", "name": n} for n in names]}
+            for role, names in subjects.items()]
+
+
+MEMBERS = [{"name": "olga", "role": "owner"}, {"name": "mia", "role": "member"}, {"name": "max", "role": "member"}]
+
+
+def test_members_bound_as_the_workspace_says():
+    assert inv.check_members("ns", MEMBERS, _bindings(owner=["olga"], admin=[], member=["max", "mia"], viewer=[])) == []
+
+
+@pytest.mark.parametrize("bindings", [
+    _bindings(owner=["olga"], admin=[], member=["mia"], viewer=[]),  # an added member not bound
+    _bindings(owner=["olga"], admin=["ada"], member=["max", "mia"], viewer=[]),  # a removed admin still bound
+    _bindings(owner=["olga"], admin=[], member=["max", "mia"]),  # a role's binding missing
+], ids=["added-not-bound", "removed-still-bound", "binding-missing"])
+def test_members_check_fails_on_a_stale_binding(bindings):
+    assert inv.check_members("ns", MEMBERS, bindings)
