@@ -7,11 +7,12 @@ BINDIR = $(shell hack/bindir.sh)
 STUDIOS ?= 1000
 export GOTOOLCHAIN := local
 
-.PHONY: lock help venv test test-unit test-e2e crds docs controlplane print-bindir cluster-up cluster-down run bench clean chart manifests
+.PHONY: lock help venv test test-unit test-e2e test-chaos crds docs controlplane print-bindir cluster-up cluster-down run bench clean chart manifests
 
 help:
 	@echo "make run          run the operator (starts the local control plane when KUBECONFIG has no cluster)"
 	@echo "make test         every test: unit and e2e against a real kube-apiserver"
+	@echo "make test-chaos   the full chaos run: 200 studios, 12 operator kills (make test runs a short one)"
 	@echo "make cluster-up   start the local control plane; prints its kubeconfig path last"
 	@echo "make cluster-down stop it and remove its state"
 	@echo "make crds         regenerate crds/ and docs/api.md from the models"
@@ -56,6 +57,11 @@ test-unit: venv
 
 test-e2e: venv controlplane
 	hack/test.sh tests/e2e
+
+# The full chaos run; STUDIO_CHAOS_SEED=<seed> replays one (tests/e2e/chaos.py).
+test-chaos: venv controlplane
+	STUDIO_CHAOS_STUDIOS=200 STUDIO_CHAOS_CHANGES=600 STUDIO_CHAOS_KILLS=12 STUDIO_CHAOS_NAMESPACES=5 \
+	  STUDIO_CHAOS_BOUND=240 hack/test.sh tests/e2e/test_chaos.py -s
 
 run: venv
 	hack/run.sh

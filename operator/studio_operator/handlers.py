@@ -7,7 +7,9 @@ adds no finalizers to users' objects.
 
 from __future__ import annotations
 
+import itertools
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import kopf
@@ -51,6 +53,13 @@ def _strip(body: kopf.Body, *sections: str) -> dict[str, Any]:
 # --- startup and settings -------------------------------------------------------------------
 
 
+class RetryForever:
+    """kopf's backoffs between retries of a failed API request: 1, 2, 5, 10, then 20 s for ever."""
+
+    def __iter__(self) -> Iterator[float]:
+        return itertools.chain((1, 2, 5, 10), itertools.repeat(20))
+
+
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.persistence.finalizer = f"{GROUP}/finalizer"
@@ -60,8 +69,14 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.watching.connect_timeout = 10
+    # A watch silent this long is reconnected (from its resourceVersion, no relist): a half-open
+    # connection must not blind the operator until client_timeout; an idle watch just reconnects.
+    settings.watching.inactivity_timeout = 60
     settings.batching.batch_window = 0.05
-    settings.networking.error_backoffs = [1, 2, 5, 10, 20]
+    # kopf gives up on a request after its backoffs run out and then stops the whole operator;
+    # an API outage must only delay it, so its own requests retry for ever, and never hang.
+    settings.networking.error_backoffs = RetryForever()
+    settings.networking.request_timeout = 60
     config = memo.get("config") or Config()
     configure_admission(settings, config)
     memo.template_inputs = {}  # what each template's studios last saw of it (template_changed)
@@ -176,10 +191,12 @@ def build_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.
 
 
 # --- events that queue work ------------------------------------------------------------------
+# All async: kopf runs a plain `def` handler in a thread, and these touch the work queue and
+# read the indexes, which belong to the event loop (from a thread, an event can get lost).
 
 
 @kopf.on.event(GROUP, VERSION, "codestudios")
-def studio_changed(namespace: str, name: str, spec: kopf.Spec, memo: kopf.Memo, **kwargs: Any) -> None:
+async def studio_changed(namespace: str, name: str, spec: kopf.Spec, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     ctrl.enqueue("studio", namespace, name)
@@ -200,13 +217,13 @@ def studio_changed(namespace: str, name: str, spec: kopf.Spec, memo: kopf.Memo, 
 @kopf.on.event("services", labels=CHILD)
 @kopf.on.event("roles.rbac.authorization.k8s.io", labels=CHILD)
 @kopf.on.event("rolebindings.rbac.authorization.k8s.io", labels=CHILD)
-def child_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+async def child_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
     memo.controller.cache.bind(kwargs)
     memo.controller.enqueue("studio", namespace, labels[L.STUDIO])
 
 
 @kopf.on.event(GROUP, VERSION, "codestudiotemplates")
-def template_changed(name: str, event: dict, body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+async def template_changed(name: str, event: dict, body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     ctrl.enqueue("template", name)
@@ -225,7 +242,7 @@ def template_changed(name: str, event: dict, body: kopf.Body, memo: kopf.Memo, *
 
 @kopf.on.event("batch", "v1", "jobs", labels=IMAGE_BUILD)
 @kopf.on.event("pods", labels=IMAGE_BUILD)
-def build_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+async def build_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     if _builds_here(namespace, memo):
@@ -233,7 +250,7 @@ def build_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs
 
 
 @kopf.on.event(GROUP, VERSION, "workspaces")
-def workspace_changed(body: kopf.Body, spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
+async def workspace_changed(body: kopf.Body, spec: kopf.Spec, name: str, memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     ctrl.enqueue("workspace", name)
@@ -257,13 +274,13 @@ def workspace_changed(body: kopf.Body, spec: kopf.Spec, name: str, memo: kopf.Me
 @kopf.on.event("rolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
 @kopf.on.event("clusterroles.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
 @kopf.on.event("clusterrolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
-def workspace_object_changed(labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
+async def workspace_object_changed(labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
     memo.controller.cache.bind(kwargs)
     memo.controller.enqueue("workspace", labels[L.WORKSPACE])
 
 
 @kopf.on.event("clusterroles.rbac.authorization.k8s.io", when=lambda name, **_: name in MEMBER_CLUSTERROLES)
-def member_clusterrole_changed(memo: kopf.Memo, **kwargs: Any) -> None:
+async def member_clusterrole_changed(memo: kopf.Memo, **kwargs: Any) -> None:
     ctrl: Controller = memo.controller
     ctrl.cache.bind(kwargs)
     for workspace in ctrl.cache.keys("workspaces"):

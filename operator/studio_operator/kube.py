@@ -59,6 +59,13 @@ class ApiError(Exception):
     def retryable(self) -> bool:
         return self.status in (409, 429) or self.status >= 500
 
+    @property
+    def refusal(self) -> bool:
+        """The server refused the object itself (invalid, over quota, against admission policy),
+        not the moment; a namespace being deleted is the moment."""
+        terminating = self.status == 403 and "being terminated" in self.message
+        return self.status in (400, 403, 422) and not terminating
+
 
 class RetryLater(Exception):
     """Try the whole reconcile again after `delay` seconds (conflict, throttling, outage)."""
@@ -89,6 +96,11 @@ def _error_from(resp: httpx.Response) -> ApiError:
     return ApiError(resp.status_code, reason, message, float(retry_after) if retry_after else None)
 
 
+# No request may wait forever: a half-open connection would hold its worker, and the studio
+# it reconciles, until the operator restarts. Writes and gets answer in milliseconds.
+REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
 class Kube:
     """Thin async access to the API server for the reconcilers."""
 
@@ -100,7 +112,9 @@ class Kube:
         # kr8s warns about API server versions newer than it was tested with; we use only its
         # transport, which does not depend on the server version.
         warnings.filterwarnings("ignore", message="Kubernetes version .* is not supported", category=UserWarning)
-        return cls(await kr8s.asyncio.api())
+        api = await kr8s.asyncio.api()
+        api.timeout = REQUEST_TIMEOUT  # kr8s waits forever by default
+        return cls(api)
 
     async def request(self, method: str, path: str, *, body: Any = None, content_type: str | None = None,
                       params: dict[str, str] | None = None) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ import os
 
 import kopf
 
-from . import metrics
+from . import metrics, watch_gaps
 from .config import Config
 
 
@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     from . import handlers  # noqa: F401 - registers the handlers
 
+    watch_gaps.install()
     asyncio.run(run(args, config))
 
 

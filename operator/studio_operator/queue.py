@@ -3,7 +3,8 @@ workers decide *what* to do from the latest observed state.
 
 - a key added while it waits runs once (bursts of events coalesce);
 - a key never runs twice at once; added while running, it runs again afterwards;
-- a failing key is retried with exponential backoff (or the server's Retry-After);
+- a failing key is retried with exponential backoff (or the server's Retry-After); a new event
+  runs it sooner, except while the server's Retry-After holds: APF throttling means "not now";
 - a key may ask to be looked at again after a delay (timeouts, polling).
 """
 
@@ -34,9 +35,17 @@ class WorkQueue:
         self._again: set[Key] = set()
         self._timers: dict[Key, asyncio.TimerHandle] = {}
         self._failures: dict[Key, int] = {}
+        self._hold: dict[Key, float] = {}  # loop time before which the server asked not to retry
         self._tasks: list[asyncio.Task] = []
 
     def add(self, key: Key, delay: float = 0.0) -> None:
+        hold = self._hold.get(key)
+        if hold is not None:
+            remaining = hold - asyncio.get_running_loop().time()
+            if remaining > 0:
+                delay = max(delay, remaining)
+            else:
+                del self._hold[key]
         if delay > 0:
             timer = self._timers.get(key)
             loop = asyncio.get_running_loop()
@@ -82,6 +91,7 @@ class WorkQueue:
                 self.add(key, self._backoff(key, exc))
             else:
                 self._failures.pop(key, None)
+                self._hold.pop(key, None)
                 if after:
                     self.add(key, after)
             finally:
@@ -93,9 +103,12 @@ class WorkQueue:
     def _backoff(self, key: Key, exc: Exception) -> float:
         failures = self._failures[key] = self._failures.get(key, 0) + 1
         delay = min(BASE_DELAY * 2 ** (failures - 1), MAX_DELAY)
-        server_delay = getattr(exc, "retry_after", None) or getattr(exc, "delay", None)
+        retry_after = getattr(exc, "retry_after", None)
+        server_delay = retry_after or getattr(exc, "delay", None)
         if server_delay:
             delay = max(delay, server_delay)
+        if retry_after:
+            self._hold[key] = asyncio.get_running_loop().time() + delay
         level = logging.INFO if isinstance(exc, (RetryLater, ApiError)) and getattr(exc, "retryable", True) else logging.ERROR
         log.log(level, "reconciling %s failed (attempt %d, retry in %.1fs): %s", key, failures, delay, exc,
                 exc_info=level == logging.ERROR and not isinstance(exc, ApiError))

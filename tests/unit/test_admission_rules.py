@@ -103,3 +103,8 @@ def test_owner_defaults_to_the_creating_user(spec, patched):
     patch = kopf.Patch()
     default_owner(spec=kopf.Spec(kopf.Body({"spec": spec})), patch=patch, userinfo={"username": "mia"})
     assert dict(patch) == patched
+
+
+def test_reserved_namespace_refusal_names_the_namespace_and_the_way_out():
+    message = rules.reserved_namespace_refusal("kube-system")
+    assert "namespace kube-system is reserved" in message and "workspace's namespace" in message

@@ -3,7 +3,7 @@
 import datetime
 
 from studio_operator.studios import children as C
-from studio_operator.studios.plan import Apply, Create, Delete, Observed, plan_studio
+from studio_operator.studios.plan import Apply, Create, Delete, Observed, Refused, plan_studio
 from studio_operator.studios.settings import resolve_settings
 from tests.unit.studio_fixtures import pod, pod_status, pvc, studio, template, workspace
 
@@ -153,10 +153,28 @@ def test_pull_error_is_failed_with_image_condition():
 
 def test_pod_refused_by_the_resource_quota_fails_with_its_message():
     message = 'pods "s" is forbidden: exceeded quota: workspace-quota, requested: requests.cpu=3, limited: requests.cpu=2'
-    p = plan(pvc=pvc(), workspace=workspace(quota={"cpu": 2}), pod_refused=message)
+    p = plan(pvc=pvc(), workspace=workspace(quota={"cpu": 2}), refused=Refused("Pod", "s", 403, message))
     assert p.status["state"] == "Failed" and kinds(p, Create) == []
     assert [c["reason"] for c in p.status["conditions"] if c["type"] == "PodReady"] == ["QuotaExceeded"]
     assert message in p.status["message"]
+
+
+def test_a_child_refused_as_invalid_fails_the_studio_naming_the_field():
+    message = ('Pod "s" is invalid: spec.containers[0].resources.requests: Invalid value: "2Gi": '
+               "must be less than or equal to memory limit of 1Gi")
+    p = plan(pvc=pvc(), refused=Refused("Pod", "s", 422, message))
+    assert p.status["state"] == "Failed" and kinds(p, Create) == []
+    ready = [c for c in p.status["conditions"] if c["type"] == "Ready"][0]
+    assert ready["status"] == "False" and ready["reason"] == "Failed"
+    assert [c["reason"] for c in p.status["conditions"] if c["type"] == "PodReady"] == ["Invalid"]
+    assert message in p.status["message"] and "change the studio's spec" in p.status["message"]
+
+
+def test_a_child_refused_by_admission_policy_is_forbidden():
+    message = 'persistentvolumeclaims "s-home" is forbidden: maximum storage usage per PersistentVolumeClaim is 5Gi'
+    p = plan(refused=Refused("PersistentVolumeClaim", "s-home", 403, message))
+    assert p.status["state"] == "Failed" and kinds(p, Create) == []
+    assert [c["reason"] for c in p.status["conditions"] if c["type"] == "PodReady"] == ["Forbidden"]
 
 
 def test_max_running_quota_blocks_a_new_start():
@@ -164,3 +182,11 @@ def test_max_running_quota_blocks_a_new_start():
     assert p.status["state"] == "Failed"
     assert "maxRunningCodeStudios=2" in p.status["message"]
     assert kinds(p, Create) == []
+
+
+def test_a_studio_in_a_reserved_namespace_gets_nothing_and_says_why():
+    p = plan(studio(namespace="kube-system"), pvc=None, namespace_reserved=True)
+    assert p.actions == []
+    assert p.status["state"] == "Failed"
+    assert [c["reason"] for c in p.status["conditions"] if c["type"] == "Ready"] == ["ReservedNamespace"]
+    assert "namespace kube-system is reserved" in p.status["message"]

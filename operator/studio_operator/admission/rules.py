@@ -29,6 +29,16 @@ def owner_change_refusal(namespace: str, name: str, old_owner: str | None, new_o
             f"{new_owner or 'nobody'}: only its owner, workspace owners and admins, and cluster admins may")
 
 
+def reserved_namespace_refusal(namespace: str) -> str:
+    return (f"namespace {namespace} is reserved (default, kube-*, the operator's own) and holds no CodeStudios; "
+            "create the studio in a workspace's namespace")
+
+
+def owner_check_failed(namespace: str, name: str, new_owner: str | None, username: str, error: Exception) -> str:
+    return (f"could not check that {username} may make {new_owner or 'nobody'} the owner of CodeStudio "
+            f"{namespace}/{name}: the API server did not answer ({error}); try again")
+
+
 def template_refusal(template: str) -> str:
     return (f"CodeStudioTemplate {template!r} does not exist; set spec.template to an existing template "
             "(kubectl get codestudiotemplates)")

@@ -8,16 +8,20 @@ docs/decisions/0010-admission-webhooks.md.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, NoReturn
 
 import kopf
 
 from .. import labels as L
 from ..api import API_VERSION, GROUP, VERSION, Workspace
-from ..kube import Kube
+from ..kube import ApiError, Kube, RetryLater
 from ..workspaces.children import owns_namespace, workspace_ref
 from ..workspaces.members import role_of
+from ..workspaces.plan import reserved
 from . import rules
+
+log = logging.getLogger(__name__)
 
 
 def refuse(message: str) -> NoReturn:
@@ -78,25 +82,34 @@ async def validate_studio(operation: str, body: kopf.Body, old: kopf.Body | None
     spec = body.get("spec") or {}
     old_spec = (old or {}).get("spec") or {}
     name = body["metadata"].get("name") or body["metadata"].get("generateName", "")
+    if operation == "CREATE" and reserved(namespace, memo.controller.config.namespace):
+        refuse(rules.reserved_namespace_refusal(namespace))
     template = spec.get("template")
-    if (operation == "CREATE" or template != old_spec.get("template")) and (
-            await kube.get(API_VERSION, "CodeStudioTemplate", None, template) is None):
-        refuse(rules.template_refusal(template))
-
-    ws = None
-    if operation == "CREATE":
-        ws = await workspace_of(kube, namespace)
-        if ws is not None and (message := rules.studio_count_refusal(
-                ws, [m["name"] for m in await names_in(kube, "CodeStudio", namespace)])):
-            refuse(message)
+    try:
+        if (operation == "CREATE" or template != old_spec.get("template")) and (
+                await kube.get(API_VERSION, "CodeStudioTemplate", None, template) is None):
+            refuse(rules.template_refusal(template))
+        if operation == "CREATE":
+            ws = await workspace_of(kube, namespace)
+            if ws is not None and (message := rules.studio_count_refusal(
+                    ws, [m["name"] for m in await names_in(kube, "CodeStudio", namespace)])):
+                refuse(message)
+    except (ApiError, RetryLater) as exc:
+        # These rules fail open (decision 0010), also when the API cannot answer their questions:
+        # their backstops decide then (TemplateNotFound, the ResourceQuota's count).
+        log.warning("allowing %s of CodeStudio %s/%s unchecked: %s", operation, namespace, name, exc)
 
     username = userinfo.get("username", "")
     old_owner, new_owner = old_spec.get("owner"), spec.get("owner")
     if rules.owner_change_needs_privilege(operation, old_owner, new_owner, username):
-        if operation != "CREATE":
+        try:
             ws = await workspace_of(kube, namespace)
-        if role_of(ws, username, userinfo.get("groups") or ()) not in ("owner", "admin") and not (
-                await is_cluster_admin(kube, userinfo)):
+            allowed = role_of(ws, username, userinfo.get("groups") or ()) in ("owner", "admin") or (
+                await is_cluster_admin(kube, userinfo))
+        except (ApiError, RetryLater) as exc:
+            # Nothing else stops a member from creating a studio for someone else: no answer, no.
+            refuse(rules.owner_check_failed(namespace, name, new_owner, username, exc))
+        if not allowed:
             refuse(rules.owner_change_refusal(namespace, name, old_owner, new_owner, username))
 
 
@@ -109,9 +122,12 @@ async def validate_workspace(operation: str, body: kopf.Body, old: kopf.Body | N
     kube: Kube = memo.controller.kube
     if operation == "DELETE":
         ws = Workspace.model_validate(body)
-        namespace = workspace_ref(ws).namespace
-        if ws.spec.deletion_policy == "Protect" and (await workspace_of(kube, namespace)) is not None:
-            studios = [m["name"] for m in await names_in(kube, "CodeStudio", namespace)]
+        ref = workspace_ref(ws)
+        # Only studios in this workspace's own namespace protect it: one pointed at a namespace
+        # it does not own (another workspace's) holds none, and must not be stuck for ever.
+        ns = await kube.get("v1", "Namespace", None, ref.namespace) if ws.spec.deletion_policy == "Protect" else None
+        if ns is not None and owns_namespace(ref, ns):
+            studios = [m["name"] for m in await names_in(kube, "CodeStudio", ref.namespace)]
             if message := rules.workspace_delete_refusal(ws, studios):
                 refuse(message)
         return

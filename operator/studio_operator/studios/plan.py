@@ -29,8 +29,32 @@ class Observed:
     binding: dict[str, Any] | None = None
     # Other studios of the namespace that hold a running pod (for maxRunningCodeStudios).
     running_in_namespace: int = 0
-    # Why the API server refused to create the pod (the namespace's ResourceQuota), if it did.
-    pod_refused: str | None = None
+    # A child the API server refused to create or change, if it did (see Refused).
+    refused: Refused | None = None
+    # The studio is in a reserved namespace (default, kube-*, the operator's): nothing is made there.
+    namespace_reserved: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    """The API server refused a child for what it is (validation, quota, LimitRange, Pod
+    Security), not for the moment: trying the same again will not help, so the studio says why."""
+
+    kind: str
+    name: str
+    status: int
+    message: str
+
+    def blocker(self) -> tuple[str, str, str]:
+        """(state, reason, message) of a studio that cannot start because of it."""
+        if self.status == 403 and "exceeded quota" in self.message:
+            return ("Failed", "QuotaExceeded",
+                    f"the workspace's ResourceQuota refuses the {self.kind.lower()} ({self.message}); "
+                    "stop another studio, request fewer resources, or raise the quota")
+        reason = "Forbidden" if self.status == 403 else "Invalid"
+        return ("Failed", reason,
+                f"the API server refuses the studio's {self.kind} {self.name}: {self.message}; "
+                "change the studio's spec or its template")
 
 
 @dataclasses.dataclass
@@ -59,7 +83,22 @@ def _restart_due(studio: CodeStudio) -> str | None:
     return requested
 
 
+def _reserved_namespace(studio: CodeStudio) -> Plan:
+    """A studio that got into a reserved namespace (the webhook fails open): no children there."""
+    message = (f"namespace {studio.metadata.namespace} is reserved (default, kube-*, the operator's own): "
+               "nothing is created for a studio there; create it in a workspace's namespace")
+    return Plan(actions=[], status={
+        "observedGeneration": studio.metadata.generation,
+        "state": "Failed",
+        "message": message,
+        "owner": studio.spec.owner,
+        "conditions": [condition("Ready", False, "ReservedNamespace", message)],
+    })
+
+
 def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: float = 60.0) -> Plan:
+    if obs.namespace_reserved:
+        return _reserved_namespace(obs.studio)
     studio = obs.studio
     meta = studio.metadata
     ref = C.StudioRef(meta.name, meta.namespace, meta.uid, studio.spec.owner)
@@ -132,10 +171,8 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         blocker = ("Failed", "QuotaExceeded",
                    f"workspace quota maxRunningCodeStudios={quota.max_running_code_studios} reached; "
                    "stop another studio or raise the quota")
-    if want_running and obs.pod is None and obs.pod_refused:
-        blocker = ("Failed", "QuotaExceeded",
-                   f"the workspace's ResourceQuota refuses the pod ({obs.pod_refused}); "
-                   "stop another studio, request fewer resources, or raise the quota")
+    if want_running and obs.pod is None and obs.refused:
+        blocker = obs.refused.blocker()
 
     restart = _restart_due(studio)
     restarted_at = previous.restarted_at

@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from .. import labels as L
 from .. import metrics
-from ..actions import Create, execute
+from ..actions import Apply, Create, execute
 from ..api import CodeStudio, CodeStudioTemplate
 from ..api.common import API_VERSION
 from ..conditions import merge_conditions, now, parse_time, rfc3339, status_patch
 from ..kube import ApiError
+from ..workspaces.plan import reserved
 from ..workspaces.reconcile import workspace_of
-from .plan import Observed, plan_studio
+from .children import StudioRef
+from .plan import Observed, Refused, plan_studio
 
 if TYPE_CHECKING:
     from ..controller import Controller
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WARNING_STATES = {"Failed"}
-QUOTA_RECHECK = 30.0  # seconds between tries of a pod the ResourceQuota refused
+REFUSED_RECHECK = 30.0  # seconds between tries of a child the API server refused (quota, validation)
 
 
 def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
@@ -31,16 +33,30 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
     studio = CodeStudio.model_validate(body)
     template = ctrl.cache.one("templates", studio.spec.template)
     key = (namespace, name)
+    ref = StudioRef(name, namespace, studio.metadata.uid, studio.spec.owner)
+
+    def child(index: str, child_name: str, controlled: bool = True) -> dict[str, Any] | None:
+        # Only the object of that name, and one this studio controls: anything else carrying the
+        # studio's label (someone's own pod, a previous incarnation's) is neither used nor deleted.
+        # The home volume has no owner under Retain; its name and owner annotation identify it.
+        return next((o for o in ctrl.cache.all(index, key) if o["metadata"]["name"] == child_name
+                     and (not controlled or controller_uid(o) == ref.uid)), None)
+
     return Observed(
         studio=studio,
         template=CodeStudioTemplate.model_validate(template) if template else None,
         workspace=workspace_of(ctrl.cache, namespace),
-        pod=ctrl.cache.one("studio_pods", key),
-        pvc=ctrl.cache.one("studio_pvcs", key),
-        service=ctrl.cache.one("studio_services", key),
-        role=ctrl.cache.one("studio_roles", key),
-        binding=ctrl.cache.one("studio_rolebindings", key),
+        pod=child("studio_pods", ref.pod_name),
+        pvc=child("studio_pvcs", ref.claim_name, controlled=False),
+        service=child("studio_services", ref.service_name),
+        role=child("studio_roles", ref.access_name),
+        binding=child("studio_rolebindings", ref.access_name),
+        namespace_reserved=reserved(namespace, ctrl.config.namespace),
     )
+
+
+def controller_uid(obj: dict[str, Any]) -> str | None:
+    return next((r.get("uid") for r in obj["metadata"].get("ownerReferences") or () if r.get("controller")), None)
 
 
 async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float | None:
@@ -80,13 +96,15 @@ async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
         try:
             await execute(ctrl, namespace, action)
         except ApiError as exc:
-            if not (isinstance(action, Create) and exc.status == 403 and "exceeded quota" in exc.message):
+            if not exc.refusal or not isinstance(action, Apply | Create):
                 raise
-            # The namespace's ResourceQuota refused the pod: say so, and look again later (a
-            # workspace also wakes its waiting studios when one stops).
-            obs.pod_refused = exc.message
+            # Validation or admission (ResourceQuota, LimitRange, Pod Security) refused a child
+            # built from the user's spec: say so, create nothing further, and look again later
+            # (a spec or template change, or a workspace whose studio stopped, wakes it sooner).
+            meta = action.manifest["metadata"]
+            obs.refused = Refused(action.manifest["kind"], meta["name"], exc.status, exc.message)
             plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
-            plan.recheck_after = QUOTA_RECHECK
+            plan.recheck_after = REFUSED_RECHECK
             break
     await write_status(ctrl, obs.studio, plan.status, at)
     return plan.recheck_after

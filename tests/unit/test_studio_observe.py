@@ -1,0 +1,53 @@
+"""Which cached objects count as a studio's children: only its own, by name and controller."""
+
+from __future__ import annotations
+
+import types
+
+from studio_operator.cache import INDEXES, Cache
+from studio_operator.config import Config
+from studio_operator.studios.reconcile import observe
+
+STUDIO = {
+    "apiVersion": "studio.dev/v1alpha1", "kind": "CodeStudio",
+    "metadata": {"name": "s", "namespace": "ns", "uid": "uid-1", "generation": 1},
+    "spec": {"template": "py", "owner": "alice"},
+}
+
+
+def _obj(kind: str, name: str, controller: str | None) -> dict:
+    meta = {"name": name, "namespace": "ns", "uid": f"{kind}-{name}-{controller}", "labels": {"studio.dev/codestudio": "s"}}
+    if controller:
+        meta["ownerReferences"] = [{"kind": "CodeStudio", "name": "s", "uid": controller, "controller": True}]
+    return {"kind": kind, "metadata": meta}
+
+
+def _ctrl(**children: list[dict]):
+    cache = Cache()
+    indexes = {name: {} for name in INDEXES}
+    indexes["studios"] = {("ns", "s"): [STUDIO]}
+    for index, objs in children.items():
+        indexes[index] = {("ns", "s"): objs}
+    cache.bind(indexes)
+    return types.SimpleNamespace(cache=cache, config=Config())
+
+
+def test_a_pod_someone_labelled_as_the_studios_is_not_its_pod():
+    spoof = _obj("Pod", "evil", None)
+    spoof_with_name = _obj("Pod", "s", "uid-other")
+    obs = observe(_ctrl(studio_pods=[spoof, spoof_with_name]), "ns", "s")
+    assert obs.pod is None
+
+
+def test_its_own_pod_is_found_among_others():
+    own = _obj("Pod", "s", "uid-1")
+    obs = observe(_ctrl(studio_pods=[_obj("Pod", "evil", "uid-1"), _obj("Pod", "s", "uid-old"), own]), "ns", "s")
+    assert obs.pod is own
+
+
+def test_children_by_name_and_the_home_volume_by_name_alone():
+    role = _obj("Role", "s-access", "uid-1")
+    retained = _obj("PersistentVolumeClaim", "s-home", None)  # Retain: no owner reference
+    obs = observe(_ctrl(studio_roles=[_obj("Role", "s-other", "uid-1"), role],
+                        studio_pvcs=[_obj("PersistentVolumeClaim", "evil-home", None), retained]), "ns", "s")
+    assert obs.role is role and obs.pvc is retained and obs.service is None and obs.binding is None
