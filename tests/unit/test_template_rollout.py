@@ -1,6 +1,6 @@
 """Which studio, if any, a template restarts to roll out its changes."""
 
-from studio_operator.templates.rollout import StudioView, plan_rollout
+from studio_operator.templates.rollout import StudioView, plan_rollout, studio_view
 
 NEW = "registry.example.com/studios/py@sha256:" + "b" * 64
 
@@ -50,3 +50,34 @@ def test_long_lists_of_names_are_cut_short():
     many = [studio(f"s{i:02}", pending=True) for i in range(25)]
     message = plan_rollout("OnRestart", NEW, many).condition["message"]
     assert "ns/s09" in message and "ns/s10" not in message and "and 15 more" in message
+
+
+def body(name: str, state: str = "Running", pending: bool = True) -> dict:
+    return {"metadata": {"namespace": "ns", "name": name},
+            "status": {"state": state, "pendingRestart": pending, "image": "old"}}
+
+
+def pod(uid: str, ready: bool = True, deleting: bool = False) -> dict:
+    meta = {"name": "p", "uid": uid, **({"deletionTimestamp": "2026-01-01T00:00:00Z"} if deleting else {})}
+    return {"metadata": meta, "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+
+
+def test_a_pod_the_rollout_deleted_is_going_before_the_cache_shows_it():
+    # The cache still shows the deleted pod Running and Ready: it must not be a candidate again.
+    a = studio_view(body("a"), pod("p1"), deleted_pod_uid="p1")
+    assert a.pod_deleting and a.state == "Starting" and a.pending_restart
+    r = plan_rollout("Immediate", NEW, [a, studio_view(body("b"), pod("p2"), None)])
+    assert r.restart is None and "waiting for ns/a" in r.condition["message"]
+
+
+def test_a_new_pod_after_the_rollout_is_up_to_date_before_the_studio_says_so():
+    a = studio_view(body("a"), pod("p3"), deleted_pod_uid="p1")
+    assert not a.pending_restart and not a.pod_deleting and a.state == "Running"
+    r = plan_rollout("Immediate", NEW, [a, studio_view(body("b"), pod("p2"), None)])
+    assert r.restart.name == "b"
+
+
+def test_a_running_studio_whose_pod_is_missing_or_not_ready_is_settling():
+    for p in (None, pod("p1", ready=False), pod("p1", deleting=True)):
+        assert studio_view(body("a"), p, None).state == "Starting"
+    assert studio_view(body("a", "Stopped", pending=False), None, None).state == "Stopped"

@@ -12,7 +12,7 @@ from .. import actions
 from ..conditions import get_condition, merge_conditions, now, rfc3339, status_patch
 from ..kube import ApiError
 from .plan import Action, Observed, Plan, SetFinalizer, plan_template, retry_delay
-from .rollout import StudioView
+from .rollout import StudioView, studio_view
 
 if TYPE_CHECKING:
     from ..controller import Controller
@@ -22,39 +22,13 @@ def _studio_view(ctrl: Controller, namespace: str, name: str) -> StudioView | No
     body = ctrl.cache.one("studios", (namespace, name))
     if body is None:
         return None
-    status = body.get("status") or {}
-    pod = ctrl.cache.one("studio_pods", (namespace, name))
-    pod_meta = (pod or {}).get("metadata") or {}
-    state, pending = status.get("state"), bool(status.get("pendingRestart"))
-    restarted_from = _restarted(ctrl).get((namespace, name))
-    if restarted_from and pod_meta.get("uid") not in (None, restarted_from):
-        pending = False  # a new pod, made from the current spec; the studio's status has not caught up yet
-    if state == "Running" and (pod is None or not _pod_ready(pod)):
-        # The studio's status lags its pod (just deleted, or a new one starting): not settled.
-        state = "Starting"
-    return StudioView(
-        namespace=namespace,
-        name=name,
-        state=state,
-        pending_restart=pending,
-        image=status.get("image"),
-        message=status.get("message") or "",
-        pod_name=pod_meta.get("name"),
-        pod_uid=pod_meta.get("uid"),
-        pod_deleting=bool(pod_meta.get("deletionTimestamp")),
-    )
+    return studio_view(body, ctrl.cache.one("studio_pods", (namespace, name)), _restarted(ctrl).get((namespace, name)))
 
 
 def _restarted(ctrl: Controller) -> dict[tuple[str, str], str | None]:
     """Pods the rollout deleted, by studio: until the studio reports on its new pod, the cache
     still shows it Running with pendingRestart, which must not count as a second candidate."""
     return ctrl.memo.setdefault("rollout-deleted-pods", {})
-
-
-def _pod_ready(pod: dict[str, Any]) -> bool:
-    return not pod["metadata"].get("deletionTimestamp") and any(
-        c.get("type") == "Ready" and c.get("status") == "True" for c in (pod.get("status") or {}).get("conditions") or ()
-    )
 
 
 def observe(ctrl: Controller, name: str) -> Observed | None:

@@ -37,6 +37,40 @@ class StudioView:
         return f"{self.namespace}/{self.name}"
 
 
+def studio_view(body: dict[str, Any], pod: dict[str, Any] | None, deleted_pod_uid: str | None) -> StudioView:
+    """What the template sees of one studio, from the studio, its pod in the cache, and the uid
+    of the pod this rollout last deleted for it (the cache lags both that delete and the new pod)."""
+    meta, status = body["metadata"], body.get("status") or {}
+    pod_meta = (pod or {}).get("metadata") or {}
+    pod_uid = pod_meta.get("uid")
+    state, pending = status.get("state"), bool(status.get("pendingRestart"))
+    # The pod the rollout just deleted: going, even before the cache shows its deletionTimestamp
+    # (taking it for a Running candidate restarted the same studio twice).
+    deleting = bool(pod_meta.get("deletionTimestamp")) or (deleted_pod_uid is not None and pod_uid == deleted_pod_uid)
+    if deleted_pod_uid and pod_uid not in (None, deleted_pod_uid):
+        pending = False  # a new pod, made from the current spec; the studio's status has not caught up yet
+    if state == "Running" and (pod is None or deleting or not pod_ready(pod)):
+        # The studio's status lags its pod (just deleted, or a new one starting): not settled.
+        state = "Starting"
+    return StudioView(
+        namespace=meta["namespace"],
+        name=meta["name"],
+        state=state,
+        pending_restart=pending,
+        image=status.get("image"),
+        message=status.get("message") or "",
+        pod_name=pod_meta.get("name"),
+        pod_uid=pod_uid,
+        pod_deleting=deleting,
+    )
+
+
+def pod_ready(pod: dict[str, Any]) -> bool:
+    return not pod["metadata"].get("deletionTimestamp") and any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in (pod.get("status") or {}).get("conditions") or ()
+    )
+
+
 def names(studios: list[StudioView]) -> str:
     shown = ", ".join(s.key for s in studios[:NAMES_SHOWN])
     more = len(studios) - NAMES_SHOWN
