@@ -4,4 +4,5 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$("$root/hack/bindir.sh"):$PATH"
-exec .venv/bin/pytest "${@:-tests}"
+# The slowest tests are listed at the end: where the suite's time goes.
+exec .venv/bin/pytest --durations=15 "${@:-tests}"
