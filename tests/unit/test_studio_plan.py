@@ -30,7 +30,7 @@ def test_new_studio_creates_every_child_and_starts():
     assert kinds(p, Apply) == ["PersistentVolumeClaim", "Service", "Role", "RoleBinding"]
     assert kinds(p, Create) == ["Pod"]
     assert p.status["state"] == "Starting"
-    assert p.status["volume"]["claimName"] == "s-home"
+    assert p.status["volume"] is None  # named once the claim exists: a named claim that goes is a lost volume
 
 
 def test_running_pod_with_everything_in_place_does_nothing():
@@ -175,6 +175,25 @@ def test_a_child_refused_by_admission_policy_is_forbidden():
     p = plan(refused=Refused("PersistentVolumeClaim", "s-home", 403, message))
     assert p.status["state"] == "Failed" and kinds(p, Create) == []
     assert [c["reason"] for c in p.status["conditions"] if c["type"] == "PodReady"] == ["Forbidden"]
+
+
+def test_a_claim_the_api_server_refused_is_tried_again_not_taken_for_a_lost_volume():
+    message = 'persistentvolumeclaims "s-home" is forbidden: exceeded quota: workspace-quota'
+    refused = plan(refused=Refused("PersistentVolumeClaim", "s-home", 403, message))
+    assert refused.status["volume"] is None
+    # The next look, from the status just written: still no claim, and none was ever made.
+    stored = {k: v for k, v in refused.status.items() if v is not None}
+    again = plan(studio(status=stored))
+    assert kinds(again, Apply)[0] == "PersistentVolumeClaim"
+    assert "was deleted" not in (again.status["message"] or "")
+
+
+def test_a_claim_seen_once_and_gone_is_a_lost_volume_never_recreated():
+    seen = plan(pvc=pvc())
+    stored = {k: v for k, v in seen.status.items() if v is not None}
+    lost = plan(studio(status=stored))
+    assert "PersistentVolumeClaim" not in kinds(lost, Apply)
+    assert lost.status["volume"]["phase"] == "Lost" and "was deleted" in lost.status["message"]
 
 
 def test_max_running_quota_blocks_a_new_start():

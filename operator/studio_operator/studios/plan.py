@@ -245,15 +245,21 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         "pendingRestart": pending_restart,
         "restartedAt": restarted_at,
         "pod": pod["metadata"]["name"] if pod else (ref.pod_name if any(isinstance(a, Create) for a in actions) else None),
-        "volume": {
-            "claimName": ref.claim_name,
-            "phase": (pvc or {}).get("status", {}).get("phase") or ("Lost" if volume_problem else "Pending"),
-            "capacity": ((pvc or {}).get("status", {}).get("capacity") or {}).get("storage"),
-        },
+        "volume": _volume_status(ref, pvc, volume_problem is not None),
         "endpoints": C.endpoints(ref, settings),
         "conditions": conditions,
     }
     return Plan(actions=actions, status=status, recheck_after=recheck)
+
+
+def _volume_status(ref: C.StudioRef, pvc: dict[str, Any] | None, lost: bool) -> dict[str, Any] | None:
+    """The home volume, once its claim has been seen: a claim named here and later missing is a
+    lost volume, so one the API server refused, or not created yet, must not be named."""
+    if pvc is None and not lost:
+        return None
+    pvc_status = (pvc or {}).get("status") or {}
+    return {"claimName": ref.claim_name, "phase": pvc_status.get("phase") or ("Lost" if lost else "Pending"),
+            "capacity": (pvc_status.get("capacity") or {}).get("storage")}
 
 
 def _image_condition(obs: Observed, image: str | None, pull_error: bool, message: str) -> dict[str, Any]:
