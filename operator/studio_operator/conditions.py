@@ -47,6 +47,11 @@ def get_condition(conditions: Iterable[dict[str, Any]] | None, type_: str) -> di
     return next((c for c in conditions or () if c.get("type") == type_), None)
 
 
+def ready_status(obj: dict[str, Any]) -> str | None:
+    """The status of an object's Ready condition, as the printer columns show it."""
+    return (get_condition((obj.get("status") or {}).get("conditions"), "Ready") or {}).get("status")
+
+
 def status_patch(current: dict[str, Any], desired: dict[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]:
     """The merge patch that turns the stored status into the desired one: changed fields, and null
     for fields no longer wanted (except `keep`, which others write). Empty when nothing changes."""

@@ -73,8 +73,8 @@ class Controller:
             try:
                 return await reconcile(self, *identity)
             except ApiError as exc:
-                if exc.status == 403 and "being terminated" in exc.message:
-                    # The namespace is going and takes the object with it: nothing left to do.
+                if exc.namespace_terminating:
+                    # Nothing left to do: the namespace takes the object with it.
                     log.debug("skipping %s: %s", key, exc.message)
                     return None
                 raise

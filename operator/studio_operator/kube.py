@@ -24,6 +24,10 @@ from .labels import FIELD_MANAGER
 
 log = logging.getLogger(__name__)
 
+# Server-side apply as the operator: whoever applies with these takes the operator's fields.
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+APPLY_PARAMS = {"fieldManager": FIELD_MANAGER, "force": "true"}
+
 # Names the operator in the API server's audit log.
 USER_AGENT = f"{FIELD_MANAGER}/{__version__}"
 
@@ -67,11 +71,15 @@ class ApiError(Exception):
         return self.status in (409, 429) or self.status >= 500
 
     @property
+    def namespace_terminating(self) -> bool:
+        """The namespace is being deleted and takes the object with it."""
+        return self.status == 403 and "being terminated" in self.message
+
+    @property
     def refusal(self) -> bool:
         """The server refused the object itself (invalid, over quota, against admission policy),
         not the moment; a namespace being deleted is the moment."""
-        terminating = self.status == 403 and "being terminated" in self.message
-        return self.status in (400, 403, 422) and not terminating
+        return self.status in (400, 403, 422) and not self.namespace_terminating
 
 
 class RetryLater(Exception):
@@ -156,8 +164,7 @@ class Kube:
         meta = manifest["metadata"]
         path = path_of(manifest["apiVersion"], manifest["kind"], meta.get("namespace"), meta["name"])
         return await self.request(
-            "PATCH", path, body=manifest, content_type="application/apply-patch+yaml",
-            params={"fieldManager": FIELD_MANAGER, "force": "true"},
+            "PATCH", path, body=manifest, content_type=APPLY_CONTENT_TYPE, params=APPLY_PARAMS,
         )
 
     async def create(self, manifest: dict[str, Any]) -> dict[str, Any] | None:

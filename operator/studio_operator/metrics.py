@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import time
+import typing
 from collections import Counter as Tally
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sized
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, His
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .conditions import parse_time
+from .api.codestudio import StudioState
+from .api.workspace import WorkspacePhase
+from .conditions import parse_time, ready_status
 from .kube import ApiError, RetryLater
 
 if TYPE_CHECKING:
@@ -29,8 +32,8 @@ if TYPE_CHECKING:
 
 PREFIX = "studio_operator"
 
-STUDIO_STATES = ("Starting", "Running", "Stopping", "Stopped", "Failed")
-WORKSPACE_PHASES = ("Pending", "Active", "Stopping", "Stopped", "Terminating", "Failed")
+STUDIO_STATES = typing.get_args(StudioState)
+WORKSPACE_PHASES = typing.get_args(WorkspacePhase)
 # Objects without that status field yet (not reconciled yet).
 UNKNOWN = "Unknown"
 
@@ -103,11 +106,6 @@ def _status(*path: str) -> Callable[[dict[str, Any]], str | None]:
     return read
 
 
-def _ready(body: dict[str, Any]) -> str | None:
-    conditions = (body.get("status") or {}).get("conditions") or []
-    return next((c.get("status") for c in conditions if c.get("type") == "Ready"), None)
-
-
 def count_states(bodies: Iterable[dict[str, Any]], read: Callable[[dict[str, Any]], str | None],
                  known: tuple[str, ...]) -> dict[str, int]:
     """How many objects are in each state, every known state included (as 0 when none is)."""
@@ -125,7 +123,7 @@ class CacheCollector(Collector):
         (f"{PREFIX}_workspaces", "Workspaces by status.phase.", "workspaces", "phase", _status("phase"),
          (*WORKSPACE_PHASES, UNKNOWN)),
         (f"{PREFIX}_codestudiotemplates", "CodeStudioTemplates by the status of their Ready condition.",
-         "templates", "ready", _ready, ("True", "False", UNKNOWN)),
+         "templates", "ready", ready_status, ("True", "False", UNKNOWN)),
     )
 
     def __init__(self) -> None:

@@ -26,12 +26,24 @@ RESTART_DELAY = 1.0  # seconds before listing again, so a failing server is not 
 
 _continuous_watch = watching.continuous_watch
 
-# (resource, namespace) -> uid -> the last body seen, across the stream's restarts.
+# (resource, namespace) -> uid -> what a made-up DELETED event carries of the last body seen,
+# across the stream's restarts.
 _known: dict[tuple[Any, Any], dict[str, Any]] = {}
+
+# What kopf (index keys, label and name filters) and our event handlers (labels, spec) read of a
+# deleted object. The rest (status, annotations, managedFields) is not kept: this map holds an
+# entry for every watched object, six for each studio.
+_KEPT_METADATA = ("name", "namespace", "uid", "labels", "ownerReferences")
 
 
 def _uid(event: dict[str, Any]) -> str | None:
     return (event.get("object") or {}).get("metadata", {}).get("uid")
+
+
+def _tombstone(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata") or {}
+    kept = {k: obj[k] for k in ("apiVersion", "kind", "spec") if k in obj}
+    return {**kept, "metadata": {k: meta[k] for k in _KEPT_METADATA if k in meta}}
 
 
 async def continuous_watch_relisting(**kwargs: Any) -> AsyncIterator[Any]:
@@ -48,7 +60,7 @@ async def continuous_watch_relisting(**kwargs: Any) -> AsyncIterator[Any]:
                 if event.get("type") == "DELETED":
                     known.pop(uid, None)
                 elif event.get("type") != "BOOKMARK":
-                    known[uid] = event["object"]
+                    known[uid] = _tombstone(event["object"])
                     if listed is not None and event.get("type") is None:
                         listed.add(uid)
             yield event

@@ -89,4 +89,7 @@ def test_api_errors_keep_the_servers_message():
     assert isinstance(error(409, '{"message": "workspaces.studio.dev \\"a\\" already exists"}'), AlreadyExists)
     assert isinstance(error(409, '{"message": "the object has been modified"}'), Conflict)
     missing = error(404, "404 page not found")
-    assert isinstance(missing, NotFound) and "are the studio.dev CRDs installed?" in str(missing)
+    assert isinstance(missing, NotFound) and str(missing) == "the API server does not serve this resource"
+    # Only where the resource is one of the CRDs' does the message blame them.
+    crds = from_api_exception(ApiException(status=404, reason="x", body="404 page not found"), "are the CRDs installed?")
+    assert str(crds) == "the API server does not serve this resource: are the CRDs installed?"

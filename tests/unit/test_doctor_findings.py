@@ -93,5 +93,4 @@ def test_a_missing_binding_names_who_has_no_access():
 def test_workspace_namespace_and_crd_comparison():
     assert namespace_of({"metadata": {"name": "w"}, "spec": {}}) == "w"
     assert namespace_of({"metadata": {"name": "w"}, "spec": {"namespace": "n"}}) == "n"
-    assert namespace_of({"metadata": {"name": "w"}, "spec": {"namespace": "n"}, "status": {"namespace": "s"}}) == "s"
     assert _without_empty({"required": [], "properties": {"a": {"type": "string", "enum": []}}}) == {"properties": {"a": {"type": "string"}}}

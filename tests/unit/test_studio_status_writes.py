@@ -28,6 +28,7 @@ class FakeController:
     kube: FakeKube = dataclasses.field(default_factory=FakeKube)
     config: Config = dataclasses.field(default_factory=lambda: Config(progress_hold=2.0))
     events: list = dataclasses.field(default_factory=list)
+    memo: dict = dataclasses.field(default_factory=dict)
 
     def event(self, involved, type_, reason, message):
         self.events.append(reason)

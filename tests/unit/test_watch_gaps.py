@@ -58,6 +58,21 @@ async def test_objects_missing_from_a_fresh_listing_are_reported_deleted(monkeyp
 
 
 @pytest.mark.asyncio
+async def test_a_deletion_seen_by_relisting_carries_what_handlers_read_and_no_more(monkeypatch):
+    pod = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"image": "py:1"}]}, "status": {"phase": "Running"},
+           "metadata": {"uid": "a", "name": "a", "namespace": "ns", "labels": {"studio.dev/codestudio": "a"},
+                        "ownerReferences": [{"uid": "s", "controller": True}], "annotations": {"x": "y"},
+                        "managedFields": [{"manager": "studio-operator"}], "resourceVersion": "7"}}
+    monkeypatch.setattr(watch_gaps, "_continuous_watch", _streams([{"type": None, "object": pod}, LISTED], [LISTED]))
+    await _run(resource="pods")
+    deleted = (await _run(resource="pods"))[0]
+    assert deleted == {"type": "DELETED", "object": {
+        "apiVersion": "v1", "kind": "Pod", "spec": pod["spec"],
+        "metadata": {"uid": "a", "name": "a", "namespace": "ns", "labels": {"studio.dev/codestudio": "a"},
+                     "ownerReferences": [{"uid": "s", "controller": True}]}}}
+
+
+@pytest.mark.asyncio
 async def test_an_interrupted_listing_reports_nothing(monkeypatch):
     monkeypatch.setattr(watch_gaps, "_continuous_watch", _streams(
         [_event(None, "a"), LISTED],

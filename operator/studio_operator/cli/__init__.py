@@ -16,7 +16,7 @@ from ..client import Client, StudioError
 from . import doctor, studios, templates, workspaces
 from .common import connection_options
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_FAILED = 1
 
 
 def build_parser(prog: str = "studioctl") -> argparse.ArgumentParser:

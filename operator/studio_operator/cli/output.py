@@ -65,13 +65,6 @@ def section(title: str, body: str) -> str:
     return "\n".join([f"{title}:", *("  " + line for line in lines)])
 
 
-def ready(obj: dict[str, Any]) -> str | None:
-    """The status of the Ready condition, as the printer columns show it."""
-    return next(
-        (c.get("status") for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), None
-    )
-
-
 def conditions(items: Iterable[dict[str, Any]], now: datetime.datetime) -> str:
     rows = [
         (c.get("type"), c.get("status"), c.get("reason"), age(c.get("lastTransitionTime"), now), c.get("message"))

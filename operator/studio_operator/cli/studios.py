@@ -10,7 +10,7 @@ from typing import Any
 from ..api.codestudio import StudioState
 from ..client import Client, CodeStudio
 from ..client.resources import CODE_STUDIOS
-from ..conditions import now
+from ..conditions import now, ready_status
 from . import output
 from .common import command_group, emit, request, say
 
@@ -67,7 +67,7 @@ def cmd_list(args: argparse.Namespace, client: Client) -> int:
         rows = [
             [o["metadata"]["namespace"]] * args.all_namespaces + [
                 o["metadata"]["name"], (o.get("status") or {}).get("state"), o["spec"].get("owner"),
-                o["spec"].get("template"), output.ready(o), output.age(o["metadata"].get("creationTimestamp"), at),
+                o["spec"].get("template"), ready_status(o), output.age(o["metadata"].get("creationTimestamp"), at),
             ]
             for o in objs
         ]

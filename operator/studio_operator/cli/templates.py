@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..client import Client
-from ..conditions import now
+from ..conditions import now, ready_status
 from . import output
 from .common import command_group, emit, say
 
@@ -43,7 +43,7 @@ def cmd_list(args: argparse.Namespace, client: Client) -> int:
     rows = [
         [o["metadata"]["name"], (o.get("status") or {}).get("image") or (o["spec"].get("image") or {}).get("prebuilt"),
          ((o.get("status") or {}).get("build") or {}).get("phase"), (o.get("status") or {}).get("codeStudios"),
-         output.ready(o), output.age(o["metadata"].get("creationTimestamp"), at)]
+         ready_status(o), output.age(o["metadata"].get("creationTimestamp"), at)]
         for o in objs
     ]
     emit(args, output.as_list(objs), lambda: output.table(["NAME", "IMAGE", "BUILD", "STUDIOS", "READY", "AGE"], rows)

@@ -8,7 +8,7 @@ from typing import Any
 from ..api.workspace import Member, MemberKind, MemberRole
 from ..client import Client
 from ..client.workspaces import namespace_of
-from ..conditions import now
+from ..conditions import now, ready_status
 from . import output
 from .common import command_group, emit, request, say, wait
 
@@ -21,7 +21,7 @@ def workspace_row(obj: dict[str, Any], at) -> list[Any]:
     counts = status.get("codeStudios") or {}
     return [
         obj["metadata"]["name"], status.get("phase"), status.get("namespace"), len(obj["spec"].get("members", [])),
-        counts.get("total"), counts.get("running"), obj["spec"].get("tier"), output.ready(obj),
+        counts.get("total"), counts.get("running"), obj["spec"].get("tier"), ready_status(obj),
         output.age(obj["metadata"].get("creationTimestamp"), at),
     ]
 

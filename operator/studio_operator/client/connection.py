@@ -73,7 +73,7 @@ class Client:
     def request(self, method: str, path: str, query: dict[str, str] | None = None, body: Any = None,
                 content_type: str = "application/json") -> dict[str, Any]:
         """A plain API call, its JSON answer decoded. The built-in kinds doctor reads go this way
-        rather than through the typed API classes, whose import alone takes seconds."""
+        rather than through the typed API classes, whose import alone takes up to a second (CoreV1Api, measured)."""
         with api_errors():
             method, url, headers, _, _ = self.api_client.param_serialize(
                 method, path, query_params=list((query or {}).items()),

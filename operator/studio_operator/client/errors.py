@@ -59,18 +59,19 @@ class WaitTimeout(StudioError, TimeoutError):
     """The change was not carried out in time; it may still be."""
 
 
-def _message(exc: ApiException) -> str:
+def _message(exc: ApiException, unserved: str) -> str:
     try:
         body = json.loads(exc.body or "")
     except (TypeError, ValueError):
         if exc.status == 404:  # a plain-text 404: the API server does not serve the resource at all
-            return "the API server does not serve this resource: are the studio.dev CRDs installed?"
+            return "the API server does not serve this resource" + (f": {unserved}" if unserved else "")
         return f"{exc.status} {exc.reason}".strip()
     return body.get("message") or f"{exc.status} {exc.reason}"
 
 
-def from_api_exception(exc: ApiException) -> StudioError:
-    message = _message(exc)
+def from_api_exception(exc: ApiException, unserved: str = "") -> StudioError:
+    """`unserved`: the likely cause when the API server does not serve the resource at all."""
+    message = _message(exc, unserved)
     if exc.status == 404:
         return NotFound(message)
     if exc.status == 409:
@@ -83,12 +84,12 @@ def from_api_exception(exc: ApiException) -> StudioError:
 
 
 @contextlib.contextmanager
-def api_errors() -> Iterator[None]:
+def api_errors(unserved: str = "") -> Iterator[None]:
     """Turns the kubernetes client's exceptions into the SDK's."""
     try:
         yield
     except ApiException as exc:
-        raise from_api_exception(exc) from None
+        raise from_api_exception(exc, unserved) from None
     except urllib3.exceptions.HTTPError as exc:
         raise Unreachable(f"cannot reach the API server: {exc}") from None
 

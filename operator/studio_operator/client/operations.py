@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from ..conditions import get_condition
 from .errors import NotFound, OperationFailed, WaitTimeout
 
 T = TypeVar("T")
@@ -78,8 +79,7 @@ class Operation(Generic[T]):
 def _summary(status: dict[str, Any]) -> str:
     if status.get("message"):
         return status["message"]
-    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
-    return ready.get("message", "")
+    return (get_condition(status.get("conditions"), "Ready") or {}).get("message", "")
 
 
 def status_reached(

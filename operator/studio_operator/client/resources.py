@@ -14,6 +14,7 @@ from .errors import Conflict, api_errors
 # Recorded in managedFields, so `kubectl get -o yaml --show-managed-fields` shows who changed what.
 FIELD_MANAGER = "studioctl"
 MERGE_PATCH = "application/merge-patch+json"
+CRDS_MISSING = "are the studio.dev CRDs installed?"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Objects:
         self.kind = kind
 
     def _call(self, verb: str, namespace: str | None, *args: Any, **kwargs: Any) -> Any:
-        with api_errors():
+        with api_errors(CRDS_MISSING):
             if self.kind.namespaced:
                 method = getattr(self.api, f"{verb}_namespaced_custom_object")
                 return method(GROUP, VERSION, namespace, self.kind.plural, *args, **kwargs)
@@ -54,14 +55,13 @@ class Objects:
     def get(self, name: str, namespace: str | None = None) -> dict[str, Any]:
         return self._call("get", namespace, name)
 
-    def list(self, namespace: str | None = None, label_selector: str | None = None) -> list[dict[str, Any]]:
+    def list(self, namespace: str | None = None) -> list[dict[str, Any]]:
         """Every object, or those in namespace; None lists a namespaced kind across all namespaces."""
-        kwargs = {"label_selector": label_selector} if label_selector else {}
         if self.kind.namespaced and namespace is None:
-            with api_errors():
-                result = self.api.list_cluster_custom_object(GROUP, VERSION, self.kind.plural, **kwargs)
+            with api_errors(CRDS_MISSING):
+                result = self.api.list_cluster_custom_object(GROUP, VERSION, self.kind.plural)
         else:
-            result = self._call("list", namespace, **kwargs)
+            result = self._call("list", namespace)
         return sorted(result["items"], key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
 
     def create(self, body: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:

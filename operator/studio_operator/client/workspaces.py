@@ -15,8 +15,9 @@ from .studios import CodeStudio
 
 
 def namespace_of(ws: dict[str, Any]) -> str:
-    """The namespace a Workspace object's studios live in: as reported, else as declared, else its name."""
-    return (ws.get("status") or {}).get("namespace") or ws["spec"].get("namespace") or ws["metadata"]["name"]
+    """The namespace a Workspace object's studios live in (workspace_ref's rule, on a raw object):
+    spec.namespace, which is immutable, else its name."""
+    return ws["spec"].get("namespace") or ws["metadata"]["name"]
 
 
 def _same_member(m: dict[str, Any], name: str, kind: str) -> bool:

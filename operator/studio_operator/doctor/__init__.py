@@ -25,7 +25,6 @@ def diagnose(client: Client, options: Options) -> list[Finding]:
         return findings  # without the CRDs, nothing else can be asked
     findings += check_operator(client, options)
     findings += check_webhooks(client, options)
-    findings += check_storage(client, options)
     workspaces = client.objects(WORKSPACES).list()
     studios = client.objects(CODE_STUDIOS).list()
     templates = client.objects(TEMPLATES).list()
@@ -37,6 +36,7 @@ def diagnose(client: Client, options: Options) -> list[Finding]:
         studios = [s for s in studios if s["metadata"]["namespace"] == namespace_of(workspaces[0])]
         used = {s["spec"].get("template") for s in studios}
         templates = [t for t in templates if t["metadata"]["name"] in used]
+    findings += check_storage(client, workspaces)
     findings += check_registry(client, options, templates)
     findings += check_member_roles(client)
     for ws in workspaces:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import urllib.error
 import urllib.parse
@@ -175,9 +176,13 @@ def check_webhooks(client: Client, options: Options) -> list[Finding]:
                         "the operator registers its webhooks when it runs (the Helm chart installs them); check the operator")]
     findings = []
     probed: dict[str, str | None] = {}
+    reached: dict[str, str | None] = {}  # the webhooks share one endpoint: ask about it once
     for subject, hook in webhooks:
         subject = f"{subject} ({hook['name']})"
-        failure = _endpoint_problem(client, hook)
+        endpoint = json.dumps(hook.get("clientConfig") or {}, sort_keys=True)
+        if endpoint not in reached:
+            reached[endpoint] = _endpoint_problem(client, hook)
+        failure = reached[endpoint]
         for rule in hook.get("rules") or []:
             if failure is None and {"CREATE", "*"} & set(rule.get("operations") or []):
                 for plural in (r for r in rule.get("resources") or [] if r in PROBES):
@@ -194,16 +199,13 @@ def check_webhooks(client: Client, options: Options) -> list[Finding]:
     return findings
 
 
-def check_storage(client: Client, options: Options) -> list[Finding]:
+def check_storage(client: Client, workspaces: list[dict[str, Any]]) -> list[Finding]:
     """A StorageClass for every studio volume: the one a workspace names, else the default."""
     classes = client.request("GET", "/apis/storage.k8s.io/v1/storageclasses")["items"]
     names = {c["metadata"]["name"] for c in classes}
     defaults = sorted(c["metadata"]["name"] for c in classes
                       if (c["metadata"].get("annotations") or {}).get("storageclass.kubernetes.io/is-default-class") == "true")
     findings = []
-    workspaces = client.objects(WORKSPACES).list()
-    if options.workspace:
-        workspaces = [w for w in workspaces if w["metadata"]["name"] == options.workspace]
     for ws in workspaces:
         wanted = ((ws["spec"].get("defaults") or {}).get("storageClassName"))
         if wanted and wanted not in names:

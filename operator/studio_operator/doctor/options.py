@@ -1,4 +1,4 @@
-"""What doctor is asked to do, and the small helpers every check uses."""
+"""What doctor is asked to do."""
 
 from __future__ import annotations
 

@@ -13,12 +13,9 @@ from kubernetes.utils import parse_quantity
 from .. import api
 from ..client import Client, NotFound, StudioError
 from ..client.workspaces import namespace_of
-from ..kube import path_of
-from ..labels import FIELD_MANAGER
+from ..kube import APPLY_CONTENT_TYPE, APPLY_PARAMS, path_of
 from ..workspaces.children import ROLES, build_children, member_clusterrole, owns_namespace, workspace_ref
 from .findings import Finding, fixed, ok, problem
-
-APPLY = "application/apply-patch+yaml"
 
 
 def _same(want: Any, have: Any) -> bool:
@@ -92,7 +89,7 @@ def check_child(client: Client, ws: dict[str, Any], desired: dict[str, Any], fix
         return found
     try:
         # Server-side apply as the operator's field manager: the operator takes it over unchanged.
-        client.request("PATCH", path, {"fieldManager": FIELD_MANAGER, "force": "true"}, desired, content_type=APPLY)
+        client.request("PATCH", path, APPLY_PARAMS, desired, content_type=APPLY_CONTENT_TYPE)
     except StudioError as exc:
         return dataclasses.replace(found, message=f"{found.message}; --fix failed: {exc}")
     return fixed(found, "restored as the operator builds it")

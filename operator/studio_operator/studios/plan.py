@@ -12,7 +12,7 @@ from ..api import CodeStudio, CodeStudioTemplate, Workspace
 from ..conditions import condition, parse_time
 from . import children as C
 from .settings import resolve_settings
-from .status import PodHealth, pod_ended, pod_health, unschedulable_for_claim
+from .status import pod_ended, pod_health
 
 
 @dataclasses.dataclass
@@ -191,14 +191,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         state, reason, message = "Stopping", "PodTerminating", "waiting for the previous pod to stop"
     elif pod:
         pod_restart = (pod["metadata"].get("annotations") or {}).get(L.RESTART_AT)
-        health = pod_health(pod, now, unschedulable_timeout)
-        if health.reason == "Unschedulable" and not volume_ok:
-            # The scheduler waits for the claim to bind: slow provisioning is no scheduling failure.
-            health = PodHealth("Starting", "VolumeProvisioning", f"waiting for claim {ref.claim_name} to bind")
-        elif health.reason == "Unschedulable" and unschedulable_for_claim(pod):
-            # Its last verdict predates the binding (under load the scheduler retries seconds later).
-            health = PodHealth("Starting", "VolumeProvisioning",
-                               f"claim {ref.claim_name} is bound; waiting for the scheduler to place the pod")
+        health = pod_health(pod, now, unschedulable_timeout, ref.claim_name, claim_bound=bool(volume_ok))
         stale = desired_pod is not None and _hash(pod) != _hash(desired_pod)
         if restart and pod_restart == restart:
             restarted_at = restart  # the pod was created for this restart; the status write was lost

@@ -28,9 +28,6 @@ WARNING_STATES = {"Failed"}
 SETTLED_STATES = {"Running", "Stopped", "Failed"}
 REFUSED_RECHECK = 30.0  # seconds between tries of a child the API server refused (quota, validation)
 
-# Studios whose transient status is being held back -> when that state began.
-_progress: dict[tuple[str, str], datetime.datetime] = {}
-
 
 def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
     body = ctrl.cache.one("studios", (namespace, name))
@@ -61,6 +58,11 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
     )
 
 
+def _held(ctrl: Controller) -> dict[tuple[str, str], datetime.datetime]:
+    """Studios whose transient status is being held back, and when that state began."""
+    return ctrl.memo.setdefault("studio-status-held", {})
+
+
 def controller_uid(obj: dict[str, Any]) -> str | None:
     return next((r.get("uid") for r in obj["metadata"].get("ownerReferences") or () if r.get("controller")), None)
 
@@ -68,7 +70,7 @@ def controller_uid(obj: dict[str, Any]) -> str | None:
 async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float | None:
     obs = observe(ctrl, namespace, name)
     if obs is None:
-        _progress.pop((namespace, name), None)
+        _held(ctrl).pop((namespace, name), None)
         return None  # deleted: owner references take the children, Retain keeps the volume
     if obs.pvc is None and obs.studio.status.volume and obs.studio.status.volume.claim_name:
         # The cache may lag our own create; only a live read may declare a volume lost.
@@ -163,7 +165,7 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     previous_state = current.get("state")
     settled = desired["state"] in SETTLED_STATES
     hold = not settled and progressing and previous_state != "Running"
-    since = _progress.setdefault(key, at) if hold else at
+    since = _held(ctrl).setdefault(key, at) if hold else at
     desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"], meta.generation, since)
     desired["lastStateChange"] = rfc3339(since) if desired["state"] != previous_state else current.get("lastStateChange", rfc3339(at))
     patch = status_patch(current, desired, keep=("lastActivity",))
@@ -171,7 +173,7 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
         wait = ctrl.config.progress_hold - (at - since).total_seconds()
         if wait > 0:
             return wait
-    held_since = _progress.pop(key, None)
+    held_since = _held(ctrl).pop(key, None)
     if not patch:
         return None
     stored = await ctrl.kube.patch_status(API_VERSION, "CodeStudio", meta.namespace, meta.name, patch)

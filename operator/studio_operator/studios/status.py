@@ -29,7 +29,10 @@ def _container_status(pod: dict[str, Any]) -> dict[str, Any] | None:
     return statuses[0] if statuses else None
 
 
-def pod_health(pod: dict[str, Any], now: datetime.datetime, unschedulable_timeout: float) -> PodHealth:
+def pod_health(pod: dict[str, Any], now: datetime.datetime, unschedulable_timeout: float,
+               claim: str | None = None, claim_bound: bool = True) -> PodHealth:
+    """`claim`: the home volume's claim, which the scheduler waits for (slow provisioning is no
+    scheduling failure, and the scheduler's last verdict may predate the binding)."""
     status = pod.get("status", {})
     phase = status.get("phase", "Pending")
     cs = _container_status(pod)
@@ -49,6 +52,12 @@ def pod_health(pod: dict[str, Any], now: datetime.datetime, unschedulable_timeou
         return PodHealth("Running", "PodReady", "")
     for cond in status.get("conditions") or []:
         if cond.get("type") == "PodScheduled" and cond.get("status") == "False" and cond.get("reason") == "Unschedulable":
+            if claim and not claim_bound:
+                return PodHealth("Starting", "VolumeProvisioning", f"waiting for claim {claim} to bind")
+            if claim and "persistentvolumeclaim" in (cond.get("message") or "").lower():
+                # Under load the scheduler tries again seconds after the binding.
+                return PodHealth("Starting", "VolumeProvisioning",
+                                 f"claim {claim} is bound; waiting for the scheduler to place the pod")
             since = parse_time(cond.get("lastTransitionTime")) or now
             waited = (now - since).total_seconds()
             msg = cond.get("message") or "no node can run the pod"
@@ -59,13 +68,6 @@ def pod_health(pod: dict[str, Any], now: datetime.datetime, unschedulable_timeou
     if phase == "Running":
         return PodHealth("Starting", "ContainersNotReady", "the studio is starting")
     return PodHealth("Starting", "PodPending", "the pod is being scheduled and its image pulled")
-
-
-def unschedulable_for_claim(pod: dict[str, Any]) -> bool:
-    """The scheduler's last word on the pod was about its volume claim (unbound, not found yet)."""
-    return any(c.get("type") == "PodScheduled" and c.get("reason") == "Unschedulable"
-               and "persistentvolumeclaim" in (c.get("message") or "").lower()
-               for c in pod.get("status", {}).get("conditions") or ())
 
 
 def pod_ended(pod: dict[str, Any]) -> bool:
