@@ -125,11 +125,26 @@ def _without_samples(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def incomplete(r: Any, path: str = "") -> list[str]:
+    """The phases that timed out before every studio got there."""
+    if not isinstance(r, dict):
+        return []
+    found = [path or "run"] if r.get("complete") is False else []
+    return found + [p for k, v in r.items() for p in incomplete(v, f"{path}.{k}".lstrip("."))]
+
+
 def publish(r: dict[str, Any], out: pathlib.Path) -> None:
+    """A complete run becomes latest.json and joins the history; an incomplete one is kept apart
+    (incomplete.json), so its empty figures never pass for the latest results."""
     out.mkdir(parents=True, exist_ok=True)
     h = headline(r)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     latest = {**h, "time": stamp, "commit": _commit(), "label": r.get("label"), **_without_samples(r)}
+    if incomplete(r):
+        (out / "incomplete.json").write_text(json.dumps(latest, indent=1) + "\n")
+        print(table(r))
+        print(f"results: {out / 'incomplete.json'} (incomplete: {', '.join(incomplete(r))})")
+        return
     (out / "latest.json").write_text(json.dumps(latest, indent=1) + "\n")
     history_path = out / "history.json"
     history = json.loads(history_path.read_text()) if history_path.exists() else []

@@ -259,6 +259,8 @@ def main() -> None:
     results["bench_s"] = round(time.monotonic() - started, 1)
     results["label"] = os.environ.get("BENCH_LABEL")
     report.publish(results, RESULTS)
+    if missing := report.incomplete(results):
+        sys.exit(f"bench: timed out before every studio got there in: {', '.join(missing)}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import pytest
 from tests.e2e.install import operator_kubeconfig
 from tests.e2e.kube import Cluster, kubeconfig_answers, unique_name
 from tests.e2e.operator import WEBHOOK_CONFIGURATIONS, OperatorProcess
+from tests.e2e.studios import BUILD_NAMESPACE, BUILD_STAGES
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -107,3 +108,20 @@ def running_operator(operator: OperatorProcess) -> OperatorProcess:
     if operator.proc is None or operator.proc.poll() is not None:
         operator.start()
     return operator
+
+
+@pytest.fixture
+def ws_name(cluster: Cluster, crds, request) -> str:
+    """A workspace name for one test; whatever the test made of it is deleted after."""
+    name = unique_name("ws")
+    request.addfinalizer(lambda: cluster.kubectl("delete", "workspace", name, "--ignore-not-found", "--wait=false", check=False))
+    return name
+
+
+@pytest.fixture(scope="module")
+def builds(cluster: Cluster):
+    """The operator's namespace, where build Jobs run, and kwok playing the builder's contract."""
+    cluster.kubectl("create", "namespace", BUILD_NAMESPACE, check=False)
+    cluster.kubectl("apply", "-f", str(BUILD_STAGES))
+    yield
+    cluster.kubectl("delete", "-f", str(BUILD_STAGES), "--wait=false", check=False)

@@ -75,7 +75,7 @@ class OperatorProcess:
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
         deadline = time.monotonic() + timeout
-        while not self._healthy() or not self._webhooks_registered():
+        while not self.healthy() or not self._webhooks_registered():
             if self.proc.poll() is not None:
                 raise AssertionError(f"operator exited with {self.proc.returncode}; see {self.log_path}")
             if time.monotonic() > deadline:
@@ -83,9 +83,12 @@ class OperatorProcess:
                                      f"see {self.log_path}")
             time.sleep(0.2)
 
-    def _healthy(self) -> bool:
+    def healthy(self, timeout: float = 1) -> bool:
+        """It runs and answers its liveness probe (kopf could stop inside a living process)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return False
         try:
-            with urllib.request.urlopen(self.health_url, timeout=1) as resp:
+            with urllib.request.urlopen(self.health_url, timeout=timeout) as resp:
                 return resp.status == 200
         except OSError:
             return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import pathlib
 from typing import Any
 
 from tests.e2e.kube import Cluster, unique_name
@@ -35,6 +36,31 @@ def make_template(cluster: Cluster, request, image: str = "quay.io/jupyter/base-
     cluster.apply(template_manifest(name, image, **spec))
     request.addfinalizer(lambda: remove_template(cluster, name))
     return name
+
+
+BUILD_NAMESPACE = "studio-system"  # the operator's namespace (STUDIO_NAMESPACE's default), where builds run
+BUILD_REPOSITORY = "registry.example.com/studios/py"
+# kwok's stages that play the image builder's contract (a test-only Stage).
+BUILD_STAGES = pathlib.Path(__file__).parent / "stages" / "image-build.yaml"
+
+
+def build_template(cluster: Cluster, request, repository: str = BUILD_REPOSITORY, apt: tuple[str, ...] = ("git",),
+                   pip: tuple[str, ...] = ("numpy==2.1.0",), builder: str | None = None,
+                   push_secret: str | None = "registry-push", **spec: Any) -> tuple[str, dict[str, Any]]:
+    """A template the operator builds, for one test; removed after it (after its studios)."""
+    name = unique_name("build")
+    manifest = template_manifest(name, **spec)
+    registry = {"repository": repository, **({"pushSecretRef": {"name": push_secret}} if push_secret else {})}
+    manifest["spec"]["image"] = {"build": {
+        "baseImage": "python:3.12-slim",
+        "aptPackages": list(apt),
+        "pipPackages": list(pip),
+        "registry": registry,
+        **({"builderImage": builder} if builder else {}),
+    }}
+    cluster.apply(manifest)
+    request.addfinalizer(lambda: remove_template(cluster, name))
+    return name, manifest
 
 
 def remove_template(cluster: Cluster, name: str) -> None:

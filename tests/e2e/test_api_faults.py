@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import random
 import time
-import urllib.request
 
 import pytest
 
@@ -75,25 +74,13 @@ def alive(op: OperatorProcess) -> bool:
     return op.proc is not None and op.proc.poll() is None
 
 
-def healthy(op: OperatorProcess) -> bool:
-    """It answers its liveness probe: kopf could stop inside a living process (it is down for a
-    moment while the operator runs kopf again after kopf stopped on an error)."""
-    if not alive(op):
-        return False
-    try:
-        with urllib.request.urlopen(op.health_url, timeout=5) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
 def converge(rest: Rest, namespace: str, templates: list[str], op: OperatorProcess, bound: float = CONVERGE_BOUND) -> float:
     started = time.monotonic()
     problems: list[str] = []
     while time.monotonic() - started < bound:
         assert alive(op), "the operator exited"
         problems = inv.check_all(read_snapshot(rest, [namespace], templates))
-        if not healthy(op):
+        if not op.healthy(timeout=5):
             problems.append("the operator does not answer its liveness probe")
         if not problems:
             return time.monotonic() - started

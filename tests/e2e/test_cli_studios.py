@@ -15,10 +15,9 @@ import pytest
 
 from tests.e2e.cli import STUDIOCTL, studioctl, studioctl_json
 from tests.e2e.kube import Cluster, unique_name
-from tests.e2e.studios import make_template, pod_uid, studio_manifest, template_manifest, wait_state
+from tests.e2e.studios import build_template, make_template, pod_uid, studio_manifest, wait_state
 
 UNPULLABLE = "registry.invalid/studios/none:1"  # kwok's nodes fail to pull from *.invalid registries
-BUILD = {"build": {"baseImage": "python:3.12-slim", "registry": {"repository": "registry.example.com/studios/py"}}}
 
 
 def test_list_get_status(cluster: Cluster, crds, namespace: str, request):
@@ -44,8 +43,10 @@ def test_list_get_status(cluster: Cluster, crds, namespace: str, request):
     shown = studioctl(cluster, "studio", "get", "ben", "-n", namespace)
     assert shown.returncode == 0
     assert "Owner:" in shown.stdout and "Desired state:   Stopped" in shown.stdout
-    status = studioctl_json(cluster, "studio", "status", "ana", "-n", namespace)
-    assert isinstance(status, dict)  # the status object itself, however far the operator got
+    # The status object itself, as the API server has it, however far the operator got.
+    cluster.wait_for(lambda: studioctl_json(cluster, "studio", "status", "ana", "-n", namespace)
+                     == (cluster.get("codestudio", "ana", namespace).get("status") or {}),
+                     what="status -o json to be the stored status")
 
     missing = studioctl(cluster, "studio", "status", "nobody", "-n", namespace)
     assert missing.returncode == 1 and '"nobody" not found' in missing.stderr
@@ -106,11 +107,7 @@ def test_wait_exits_1_when_the_studio_fails(cluster: Cluster, namespace: str, re
 
 @pytest.mark.usefixtures("running_operator")
 def test_wait_times_out_with_exit_1(cluster: Cluster, namespace: str, request):
-    tpl = unique_name("tpl")
-    manifest = template_manifest(tpl)
-    manifest["spec"]["image"] = BUILD  # never built here: the studio stays Starting
-    cluster.apply(manifest)
-    request.addfinalizer(lambda: cluster.kubectl("delete", "codestudiotemplate", tpl, "--wait=false", check=False))
+    tpl, _ = build_template(cluster, request, push_secret=None)  # never built here: the studio stays Starting
     cluster.apply(studio_manifest("fay", namespace, tpl, owner="fay", state="Stopped"))
     wait_state(cluster, namespace, "fay", "Stopped")
     proc = studioctl(cluster, "studio", "start", "fay", "-n", namespace, "--wait", "--timeout", "3s")

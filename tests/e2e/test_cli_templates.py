@@ -8,9 +8,7 @@ import pytest
 
 from tests.e2e.cli import studioctl, studioctl_json
 from tests.e2e.kube import Cluster, unique_name
-from tests.e2e.studios import make_template, template_manifest
-
-OPERATOR_NAMESPACE = "studio-system"
+from tests.e2e.studios import BUILD_NAMESPACE, build_template, make_template
 
 
 def test_list_and_status_of_a_prebuilt_template(cluster: Cluster, crds, request):
@@ -25,7 +23,9 @@ def test_list_and_status_of_a_prebuilt_template(cluster: Cluster, crds, request)
     status = studioctl(cluster, "template", "status", tpl)
     assert status.returncode == 0
     assert "Source:     prebuilt quay.io/jupyter/base-notebook:2024-12-02" in status.stdout
-    assert isinstance(studioctl_json(cluster, "template", "status", tpl), dict)
+    # The template's status object itself, as the API server has it.
+    cluster.wait_for(lambda: studioctl_json(cluster, "template", "status", tpl)
+                     == (cluster.get("codestudiotemplate", tpl).get("status") or {}), what="status -o json to be the stored status")
 
     logs = studioctl(cluster, "template", "logs", tpl)
     assert logs.returncode == 1
@@ -39,13 +39,8 @@ def test_list_and_status_of_a_prebuilt_template(cluster: Cluster, crds, request)
 def test_logs_of_a_build(cluster: Cluster, tmp_path, request):
     """Needs the operator's image builds: a build Job whose pod kwok keeps running (no Stage
     completes it here)."""
-    cluster.kubectl("create", "namespace", OPERATOR_NAMESPACE, check=False)  # where builds run
-    tpl = unique_name("tpl")
-    manifest = template_manifest(tpl)
-    manifest["spec"]["image"] = {"build": {"baseImage": "python:3.12-slim", "pipPackages": ["numpy"],
-                                           "registry": {"repository": "registry.example.com/studios/np"}}}
-    cluster.apply(manifest)
-    request.addfinalizer(lambda: cluster.kubectl("delete", "codestudiotemplate", tpl, "--wait=false", check=False))
+    cluster.kubectl("create", "namespace", BUILD_NAMESPACE, check=False)
+    tpl, _ = build_template(cluster, request, repository="registry.example.com/studios/np", push_secret=None)
     # What the builder would print, served by kwok's fake kubelet in the CRI log format.
     log = tmp_path / "build.log"
     log.write_text("".join(f"2026-01-01T00:00:0{i}.000000000Z stdout F {line}\n"
@@ -53,13 +48,13 @@ def test_logs_of_a_build(cluster: Cluster, tmp_path, request):
                                                      "Pushed registry.example.com/studios/np"])))
     logs_name = unique_name("build-logs")
     cluster.apply({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterLogs", "metadata": {"name": logs_name},
-                   "spec": {"selector": {"matchNamespaces": [OPERATOR_NAMESPACE]}, "logs": [{"logsFile": str(log)}]}})
+                   "spec": {"selector": {"matchNamespaces": [BUILD_NAMESPACE]}, "logs": [{"logsFile": str(log)}]}})
     request.addfinalizer(lambda: cluster.kubectl("delete", "clusterlogs", logs_name, check=False))
 
     job = cluster.wait_for(lambda: ((cluster.get("codestudiotemplate", tpl).get("status") or {}).get("build") or {}).get("job"),
                            timeout=60, what="the template's build job")
-    cluster.wait_for(lambda: cluster.get("pods", namespace=OPERATOR_NAMESPACE) and any(
-        p["metadata"]["labels"].get("job-name") == job for p in cluster.get("pods", namespace=OPERATOR_NAMESPACE)["items"]),
+    cluster.wait_for(lambda: cluster.get("pods", namespace=BUILD_NAMESPACE) and any(
+        p["metadata"]["labels"].get("job-name") == job for p in cluster.get("pods", namespace=BUILD_NAMESPACE)["items"]),
         timeout=60, what="the build pod")
 
     status = studioctl(cluster, "template", "status", tpl)

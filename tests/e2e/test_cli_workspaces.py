@@ -5,20 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pytest
 import yaml
 
 from tests.e2e.cli import STUDIOCTL, studioctl, studioctl_json
-from tests.e2e.kube import Cluster, unique_name
+from tests.e2e.kube import Cluster
 from tests.e2e.workspaces import workspace_manifest
-
-
-@pytest.fixture
-def ws_name(cluster: Cluster, crds, request) -> str:
-    """A workspace name for one test; whatever the test made of it is deleted after."""
-    name = unique_name("ws")
-    request.addfinalizer(lambda: cluster.kubectl("delete", "workspace", name, "--ignore-not-found", "--wait=false", check=False))
-    return name
 
 
 def members(cluster: Cluster, name: str) -> list[dict]:

@@ -10,20 +10,13 @@ import pytest
 from tests.e2e.cli import studioctl
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.operator import OperatorProcess, free_port
-from tests.e2e.studios import make_template, studio_manifest, template_manifest, wait_state
+from tests.e2e.studios import build_template, make_template, studio_manifest, wait_state
 from tests.e2e.workspaces import install_member_roles, workspace_manifest
 
 
 @pytest.fixture
 def member_roles(cluster: Cluster) -> None:
     install_member_roles(cluster)
-
-
-@pytest.fixture
-def ws_name(cluster: Cluster, crds, request) -> str:
-    name = unique_name("ws")
-    request.addfinalizer(lambda: cluster.kubectl("delete", "workspace", name, "--ignore-not-found", "--wait=false", check=False))
-    return name
 
 
 def reported(proc, text: str) -> bool:
@@ -66,12 +59,7 @@ def test_doctor_names_a_foreign_namespace(cluster: Cluster, ws_name: str, namesp
 
 def test_doctor_names_a_missing_storage_class_and_push_secret(cluster: Cluster, ws_name: str, request):
     cluster.apply(workspace_manifest(ws_name, defaults={"storageClassName": "no-such-class"}))
-    tpl = unique_name("tpl")
-    manifest = template_manifest(tpl)
-    manifest["spec"]["image"] = {"build": {"baseImage": "python:3.12-slim", "registry": {
-        "repository": "registry.example.com/studios/py", "pushSecretRef": {"name": "no-such-secret"}}}}
-    cluster.apply(manifest)
-    request.addfinalizer(lambda: cluster.kubectl("delete", "codestudiotemplate", tpl, "--wait=false", check=False))
+    tpl, _ = build_template(cluster, request, push_secret="no-such-secret")
 
     proc = studioctl(cluster, "doctor")
     assert proc.returncode == 1

@@ -325,8 +325,10 @@ def settled(w: World, timeout: float = 60) -> dict[str, Any]:
     while True:
         time.sleep(0.5)
         now = snapshot(w)
-        if not changes(last, now) or time.monotonic() > deadline:
+        if not (moved := changes(last, now)):
             return now
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the world kept changing for {timeout}s: {moved}")
         last = now
 
 

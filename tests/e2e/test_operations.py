@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import collections
 import json
-import pathlib
 import urllib.request
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.install import RELEASE
-from tests.e2e.kube import Cluster, unique_name
+from tests.e2e.kube import Cluster
 from tests.e2e.operator import OperatorProcess
-from tests.e2e.studios import make_template, run_stop_start, studio_manifest, template_manifest, wait_state
+from tests.e2e.studios import build_template, make_template, run_stop_start, studio_manifest, wait_state
 
-STAGES = pathlib.Path(__file__).parent / "stages" / "image-build.yaml"
 
 
 class Scrape:
@@ -39,6 +38,7 @@ def studio_states(cluster: Cluster) -> dict[str, int]:
     return dict(collections.Counter((i.get("status") or {}).get("state") or "Unknown" for i in items))
 
 
+@pytest.mark.usefixtures("builds")
 def test_metrics_after_studio_and_template_lifecycles(cluster: Cluster, namespace: str, running_operator: OperatorProcess,
                                                       request):
     op = running_operator
@@ -58,16 +58,8 @@ def test_metrics_after_studio_and_template_lifecycles(cluster: Cluster, namespac
     request.addfinalizer(lambda: cluster.kubectl("patch", "clusterrole", RELEASE, "--type=json", "-p", restore))
     cluster.apply(studio_manifest("refused", namespace, tpl))
 
-    # A template image build, played by kwok (tests/e2e/stages/image-build.yaml).
-    cluster.kubectl("create", "namespace", "studio-system", check=False)
-    cluster.kubectl("apply", "-f", str(STAGES))
-    request.addfinalizer(lambda: cluster.kubectl("delete", "-f", str(STAGES), "--wait=false", check=False))
-    built = unique_name("metered")
-    manifest = template_manifest(built)
-    manifest["spec"]["image"] = {"build": {"baseImage": "python:3.12-slim", "pipPackages": ["numpy"],
-                                           "registry": {"repository": "registry.example.com/studios/metered"}}}
-    cluster.apply(manifest)
-    request.addfinalizer(lambda: cluster.kubectl("delete", "codestudiotemplate", built, "--wait=false", check=False))
+    # A template image build, played by kwok (the `builds` fixture).
+    build_template(cluster, request, repository="registry.example.com/studios/metered", push_secret=None)
 
     def settled():
         after = Scrape(op.metrics_url)
@@ -112,7 +104,7 @@ def test_metrics_after_studio_and_template_lifecycles(cluster: Cluster, namespac
         "studio_operator_reconcile_duration_seconds_count", kind="studio")
     assert after.value("studio_operator_reconcile_duration_seconds_count", kind="template") > 0
     assert "studio_operator_api_retries" in after.families  # declared even before the first retry
-    assert after.value("studio_operator_work_queue_depth") >= 0
+    assert "studio_operator_work_queue_depth" in after.families
     templates = len(json.loads(cluster.kubectl("get", "codestudiotemplates", "-o", "json").stdout)["items"])
     cluster.wait_for(lambda: sum(Scrape(op.metrics_url).by_label("studio_operator_codestudiotemplates", "ready").values())
                      == templates, timeout=30, what="every template counted once")

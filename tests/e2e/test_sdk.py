@@ -18,21 +18,14 @@ from studio_operator.client import (
     StudioError,
     WaitTimeout,
 )
-from tests.e2e.kube import Cluster, unique_name
-from tests.e2e.studios import make_template, pod_uid, studio_manifest, template_manifest, wait_state
+from tests.e2e.kube import Cluster
+from tests.e2e.studios import build_template, make_template, pod_uid, studio_manifest, wait_state
 from tests.e2e.workspaces import install_member_roles
 
 
 @pytest.fixture
 def client(cluster: Cluster, crds) -> Client:
     return Client(kubeconfig=cluster.kubeconfig)
-
-
-@pytest.fixture
-def ws_name(cluster: Cluster, crds, request) -> str:
-    name = unique_name("ws")
-    request.addfinalizer(lambda: cluster.kubectl("delete", "workspace", name, "--ignore-not-found", "--wait=false", check=False))
-    return name
 
 
 def test_client_from_kubeconfig(cluster: Cluster, crds):
@@ -145,11 +138,7 @@ def test_futures_raise_on_failure_and_timeout(client: Client, cluster: Cluster, 
     with pytest.raises(OperationFailed, match="is Failed: ErrImagePull: failed to pull image"):
         client.code_studio("dan", namespace).start().wait_for_result(timeout=60)
 
-    tpl = unique_name("tpl")
-    manifest = template_manifest(tpl)
-    manifest["spec"]["image"] = {"build": {"baseImage": "python:3.12-slim", "registry": {"repository": "registry.example.com/s/py"}}}
-    cluster.apply(manifest)
-    request.addfinalizer(lambda: cluster.kubectl("delete", "codestudiotemplate", tpl, "--wait=false", check=False))
+    tpl, _ = build_template(cluster, request, push_secret=None)  # never built here: the studio stays Starting
     cluster.apply(studio_manifest("eve", namespace, tpl, owner="eve", state="Stopped"))
     wait_state(cluster, namespace, "eve", "Stopped")
     with pytest.raises(WaitTimeout, match=f"timed out after 2s waiting for CodeStudio {namespace}/eve to be Running"):

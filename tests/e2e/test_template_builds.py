@@ -5,7 +5,6 @@ real API server: the Job controller runs the build Jobs and kwok's fake nodes pl
 from __future__ import annotations
 
 import json
-import pathlib
 import re
 import subprocess
 import threading
@@ -13,49 +12,23 @@ import time
 
 import pytest
 
-from tests.e2e.kube import Cluster, unique_name
+from tests.e2e.kube import Cluster
 from tests.e2e.operator import validating_webhooks_bypassed
 from tests.e2e.studios import (
+    BUILD_NAMESPACE,
+    BUILD_REPOSITORY,
+    build_template,
     condition,
     make_template,
     pod_uid,
-    remove_template,
     restart,
     studio_manifest,
-    template_manifest,
     wait_state,
 )
 
 pytestmark = pytest.mark.usefixtures("running_operator", "builds")
 
-BUILD_NAMESPACE = "studio-system"  # the operator's namespace (STUDIO_NAMESPACE's default)
-REPOSITORY = "registry.example.com/studios/py"
-STAGES = pathlib.Path(__file__).parent / "stages" / "image-build.yaml"
-
-
-@pytest.fixture(scope="module")
-def builds(cluster: Cluster):
-    """The operator's namespace, where build Jobs run, and the builder's simulated contract."""
-    cluster.kubectl("create", "namespace", BUILD_NAMESPACE, check=False)
-    cluster.kubectl("apply", "-f", str(STAGES))
-    yield
-    cluster.kubectl("delete", "-f", str(STAGES), "--wait=false", check=False)
-
-
-def build_template(cluster: Cluster, request, repository: str = REPOSITORY, apt: tuple[str, ...] = ("git",),
-                   pip: tuple[str, ...] = ("numpy==2.1.0",), builder: str | None = None, **spec) -> tuple[str, dict]:
-    name = unique_name("build")
-    manifest = template_manifest(name, **spec)
-    manifest["spec"]["image"] = {"build": {
-        "baseImage": "python:3.12-slim",
-        "aptPackages": list(apt),
-        "pipPackages": list(pip),
-        "registry": {"repository": repository, "pushSecretRef": {"name": "registry-push"}},
-        **({"builderImage": builder} if builder else {}),
-    }}
-    cluster.apply(manifest)
-    request.addfinalizer(lambda: remove_template(cluster, name))
-    return name, manifest
+REPOSITORY = BUILD_REPOSITORY
 
 
 def patch_build(cluster: Cluster, name: str, **fields) -> None:

@@ -108,3 +108,12 @@ def test_milestones_are_seconds_after_each_studios_creation():
     assert got["pod scheduled"]["p50"] == 2.0
     assert got["pod running"]["p50"] == 3.0
     assert got["status written"]["p50"] == 3.5
+
+
+def test_a_run_is_incomplete_when_any_phase_timed_out():
+    from bench.report import incomplete
+    run = {"operator": {"complete": True}, "baseline": {"complete": True},
+           "lifecycle": {"stop": {"complete": True}, "restart": {"complete": False}}}
+    assert incomplete(run) == ["lifecycle.restart"]
+    run["lifecycle"]["restart"]["complete"] = True
+    assert incomplete(run) == []
