@@ -16,7 +16,7 @@ HISTORY_LIMIT = 100
 def headline(r: dict[str, Any]) -> dict[str, Any]:
     """The flat figures every run reports (the keys of latest.json's top level)."""
     op, base, life = r.get("operator", {}), r.get("baseline", {}), r.get("lifecycle", {})
-    start = life.get("start", {})
+    start, again = life.get("start", {}), r.get("operator_restart", {})
     ratio = None
     if op.get("all_running_s") and base.get("all_running_s"):
         ratio = round(op["all_running_s"] / base["all_running_s"], 2)
@@ -41,6 +41,9 @@ def headline(r: dict[str, Any]) -> dict[str, Any]:
         "stop_p50_s": _round(life.get("stop", {}).get("latency", {}).get("p50")),
         "start_p50_s": _round(start.get("latency", {}).get("p50")),
         "restart_p50_s": _round(life.get("restart", {}).get("latency", {}).get("p50")),
+        # A new operator process among the studios: until it looked at each once, and its peak.
+        "operator_restart_s": again.get("all_reconciled_s"),
+        "operator_restart_rss_mb": again.get("peak_rss_mb"),
     }
 
 
@@ -87,6 +90,10 @@ def table(r: dict[str, Any]) -> str:
             lat = s.get("latency", {})
             lines.append(f"  {step:8} {_s(lat.get('p50'))} / {_s(lat.get('p95'))} / {_s(lat.get('p99'))}   "
                          f"{_s(s.get('writes', {}).get('per_studio'))}  {_verbs(s)}")
+    if again := r.get("operator_restart"):
+        lines.append(f"a new operator among the {again['studios']} studios: each reconciled after "
+                     f"{_s(again.get('all_reconciled_s'))} s, CPU {_s(again.get('cpu_s'))} s, "
+                     f"peak RSS {_s(again.get('peak_rss_mb'))} MiB")
     if op.get("milestones"):
         lines.append("seconds after creation (p50 / p95), operator | baseline:")
         for stage, m in op["milestones"].items():

@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from typing import Any
 
 from . import cluster, procs, report
@@ -157,15 +158,47 @@ async def lifecycle(client, watch: StudioWatch, audit: AuditLog, sample: list[Ke
     return out
 
 
-def operator_process(kubeconfig: str) -> tuple[procs.Process, str]:
+def operator_process(kubeconfig: str, name: str = "operator") -> tuple[procs.Process, str]:
+    """The operator, its liveness URL, and its metrics at the next port (/metrics)."""
     port = 18080 + os.getpid() % 1000
     env = {"KUBECONFIG": kubeconfig}
     for item in filter(None, os.environ.get("BENCH_OPERATOR_ENV", "").split(",")):
         key, _, value = item.partition("=")
         env[key] = value
     argv = [str(pathlib.Path(sys.executable).parent / "studio-operator"), "--liveness",
-            f"http://127.0.0.1:{port}/healthz"]
-    return procs.Process("operator", argv, env, LOGS / "operator.log"), f"http://127.0.0.1:{port}/healthz"
+            f"http://127.0.0.1:{port}/healthz", "--metrics-host", "127.0.0.1", "--metrics-port", str(port + 1)]
+    return procs.Process(name, argv, env, LOGS / f"{name}.log"), f"http://127.0.0.1:{port}/healthz"
+
+
+def studio_reconciles(health: str) -> float:
+    """How many studio reconciles the operator has finished (its reconcile-duration histogram)."""
+    port = int(health.rsplit(":", 1)[1].split("/")[0]) + 1
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as rsp:
+            text = rsp.read().decode()
+    except OSError:
+        return 0.0
+    return sum_by(parse_counters(text, "studio_operator_reconcile_duration_seconds_count"), "kind").get(("studio",), 0.0)
+
+
+def restart_operator(kubeconfig: str, studios: int, timeout: float) -> dict[str, Any]:
+    """A new operator process among the studios already there, as after an upgrade or a crash:
+    how long until it has looked at every studio once, its CPU, and its peak RSS, which its
+    startup sets (kopf holds every listed object until all its indexes have seen them all)."""
+    operator, health = operator_process(kubeconfig, "operator-restarted")
+    started = time.monotonic()
+    operator.start()
+    try:
+        operator.wait_until(lambda: studio_reconciles(health) >= studios, timeout)
+        return {"studios": studios, "all_reconciled_s": round(time.monotonic() - started, 1),
+                "cpu_s": round(procs.cpu_seconds(operator.pid), 1),
+                "peak_rss_mb": round(procs.memory_mb(operator.pid), 1)}
+    except RuntimeError as exc:
+        print(f"bench: restarted operator: {exc}", file=sys.stderr)
+        return {"studios": studios, "complete": False,
+                "peak_rss_mb": round(procs.memory_mb(operator.pid), 1) if operator.alive() else None}
+    finally:
+        operator.stop()
 
 
 def start_profiler(pid: int) -> subprocess.Popen | None:
@@ -213,6 +246,8 @@ async def bench(p: Params, kubeconfig: str) -> dict[str, Any]:
                 profiler.send_signal(2)  # SIGINT: py-spy writes its output and exits
                 profiler.wait(60)
             operator.stop()
+        print(f"bench: a new operator among the {p.studios} studios", file=sys.stderr)
+        results["operator_restart"] = restart_operator(kubeconfig, p.studios, p.timeout)
 
         if os.environ.get("BENCH_BASELINE") == "0":
             return results

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
+from .watched import slim
+
 INDEXES = (
     "studios",
     "studios_by_template",
@@ -70,10 +72,9 @@ class Cache:
         cache simply waits for the watch.
         """
         if _revision(obj):
-            # Without managedFields, as the indexes keep objects: an entry stays until the next
-            # look at that key, which for a settled studio may be the next resync.
-            meta = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
-            self._written[(index, key)] = {**obj, "metadata": meta}
+            # Slimmed as the indexes keep objects: an entry stays until the next look at that
+            # key, which for a settled studio may be the next resync.
+            self._written[(index, key)] = slim(obj)
 
     def count(self, index: str, key: Hashable) -> int:
         store = self._indexes[index].get(key)

@@ -4,7 +4,8 @@ Handlers here only observe and enqueue; the reconcilers (studios/, ...) decide w
 the cached state. Nothing here writes to the API, so kopf stores no progress annotations and
 adds no finalizers to users' objects. Index and event handlers are coroutines although they
 never await: kopf runs plain functions in a thread pool, a thread hop for every handler of
-every watch event.
+every watch event. The indexes keep each object as it came from the watch, already slimmed to
+what the operator reads of it (watched.py).
 """
 
 from __future__ import annotations
@@ -40,22 +41,6 @@ MEMBER_CLUSTERROLES = frozenset(member_clusterrole(r) for r in ROLES)
 IMAGE_BUILD = {"app.kubernetes.io/component": L.IMAGE_BUILD, L.TEMPLATE: kopf.PRESENT}
 
 
-def _strip(body: kopf.Body, *sections: str) -> dict[str, Any]:
-    """A small copy of an object for the index: no managedFields, only the sections asked for."""
-    meta = body.get("metadata", {})
-    out: dict[str, Any] = {
-        "apiVersion": body.get("apiVersion"),
-        "kind": body.get("kind"),
-        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "generation", "resourceVersion", "labels",
-                                          "annotations", "deletionTimestamp", "creationTimestamp", "finalizers",
-                                          "ownerReferences") if k in meta},
-    }
-    for section in sections:
-        if section in body:
-            out[section] = dict(body[section])
-    return out
-
-
 # --- startup and settings -------------------------------------------------------------------
 
 
@@ -79,6 +64,9 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # connection must not blind the operator until client_timeout; an idle watch just reconnects.
     settings.watching.inactivity_timeout = 60
     settings.batching.batch_window = 0.05
+    # Lists in pages, as client-go's reflector does: one unpaged list of 5,000 pods is a 30 MB
+    # response, and kopf parses it whole.
+    settings.watching.chunk_size = 500
     # kopf gives up on a request after its backoffs run out and then stops the whole operator;
     # an API outage must only delay it, so its own requests retry for ever, and never hang.
     settings.networking.error_backoffs = RetryForever()
@@ -111,7 +99,7 @@ def queue_depth(memo: kopf.Memo, **_: Any) -> int:
 
 @kopf.index(GROUP, VERSION, "codestudios")
 async def studios(body: kopf.Body, namespace: str, name: str, **_: Any) -> dict:
-    return {(namespace, name): _strip(body, "spec", "status")}
+    return {(namespace, name): dict(body)}
 
 
 @kopf.index(GROUP, VERSION, "codestudios")
@@ -121,17 +109,17 @@ async def studios_by_template(spec: kopf.Spec, namespace: str, name: str, **_: A
 
 @kopf.index(GROUP, VERSION, "codestudiotemplates")
 async def templates(body: kopf.Body, name: str, **_: Any) -> dict:
-    return {name: _strip(body, "spec", "status")}
+    return {name: dict(body)}
 
 
 @kopf.index(GROUP, VERSION, "workspaces")
 async def workspaces(body: kopf.Body, name: str, **_: Any) -> dict:
-    return {name: _strip(body, "spec", "status")}
+    return {name: dict(body)}
 
 
 @kopf.index(GROUP, VERSION, "workspaces")
 async def workspaces_by_namespace(body: kopf.Body, spec: kopf.Spec, name: str, **_: Any) -> dict:
-    return {spec.get("namespace") or name: _strip(body, "spec", "status")}
+    return {spec.get("namespace") or name: dict(body)}
 
 
 @kopf.index("namespaces", labels=WORKSPACE_CHILD)
@@ -144,7 +132,7 @@ async def workspaces_by_namespace(body: kopf.Body, spec: kopf.Spec, name: str, *
 @kopf.index("clusterrolebindings.rbac.authorization.k8s.io", labels=WORKSPACE_CHILD)
 async def workspace_objects(body: kopf.Body, labels: kopf.Labels, **_: Any) -> dict:
     """Everything the operator makes for a workspace, by the workspace's name."""
-    return {labels[L.WORKSPACE]: _strip(body, "spec", "status")}
+    return {labels[L.WORKSPACE]: dict(body)}
 
 
 @kopf.index("clusterroles.rbac.authorization.k8s.io", when=lambda name, **_: name in MEMBER_CLUSTERROLES)
@@ -155,29 +143,27 @@ async def member_clusterroles(name: str, **_: Any) -> dict:
 
 @kopf.index("pods", labels=CHILD)
 async def studio_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
-    pod = _strip(body, "status")
-    pod["spec"] = {"containers": [{"image": c.get("image")} for c in body["spec"].get("containers", [])]}
-    return {(namespace, labels[L.STUDIO]): pod}
+    return {(namespace, labels[L.STUDIO]): dict(body)}
 
 
 @kopf.index("persistentvolumeclaims", labels=CHILD)
 async def studio_pvcs(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
-    return {(namespace, labels[L.STUDIO]): _strip(body, "spec", "status")}
+    return {(namespace, labels[L.STUDIO]): dict(body)}
 
 
 @kopf.index("services", labels=CHILD)
 async def studio_services(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
-    return {(namespace, labels[L.STUDIO]): _strip(body)}
+    return {(namespace, labels[L.STUDIO]): dict(body)}
 
 
 @kopf.index("roles.rbac.authorization.k8s.io", labels=CHILD)
 async def studio_roles(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
-    return {(namespace, labels[L.STUDIO]): _strip(body)}
+    return {(namespace, labels[L.STUDIO]): dict(body)}
 
 
 @kopf.index("rolebindings.rbac.authorization.k8s.io", labels=CHILD)
 async def studio_rolebindings(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
-    return {(namespace, labels[L.STUDIO]): _strip(body)}
+    return {(namespace, labels[L.STUDIO]): dict(body)}
 
 
 def _builds_here(namespace: str, memo: kopf.Memo) -> bool:
@@ -187,13 +173,13 @@ def _builds_here(namespace: str, memo: kopf.Memo) -> bool:
 
 @kopf.index("batch", "v1", "jobs", labels=IMAGE_BUILD)
 async def build_jobs(body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> dict:
-    return {labels[L.TEMPLATE]: _strip(body, "status")} if _builds_here(namespace, memo) else {}
+    return {labels[L.TEMPLATE]: dict(body)} if _builds_here(namespace, memo) else {}
 
 
 @kopf.index("pods", labels=IMAGE_BUILD)
 async def build_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, memo: kopf.Memo, **_: Any) -> dict:
     job = labels.get("batch.kubernetes.io/job-name") or labels.get("job-name")
-    return {job: _strip(body, "status")} if job and _builds_here(namespace, memo) else {}
+    return {job: dict(body)} if job and _builds_here(namespace, memo) else {}
 
 
 # --- events that queue work ------------------------------------------------------------------

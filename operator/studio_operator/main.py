@@ -10,7 +10,7 @@ import os
 
 import kopf
 
-from . import metrics, watch_gaps
+from . import index_readiness, metrics, watch_gaps
 from .config import Config
 
 
@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     from . import handlers  # noqa: F401 - registers the handlers
 
     watch_gaps.install()
+    index_readiness.install()
     asyncio.run(run(args, config))
 
 

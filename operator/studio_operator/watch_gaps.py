@@ -1,4 +1,5 @@
-"""Two gaps in kopf's watching that its settings do not close, closed around continuous_watch().
+"""Two gaps in kopf's watching that its settings do not close, closed around continuous_watch(),
+where every object is also slimmed to what the operator reads of it (watched.py).
 
 1. An ERROR event in a watch-stream stops the whole operator. The API server ends a watch so
    when etcd fails it (a leader change, a timeout); kopf expects only code 410 (expired). Here
@@ -20,30 +21,21 @@ from typing import Any
 
 from kopf._cogs.clients import watching
 
+from .watched import slim
+
 log = logging.getLogger(__name__)
 
 RESTART_DELAY = 1.0  # seconds before listing again, so a failing server is not hammered
 
 _continuous_watch = watching.continuous_watch
 
-# (resource, namespace) -> uid -> what a made-up DELETED event carries of the last body seen,
-# across the stream's restarts.
+# (resource, namespace) -> uid -> the last (slimmed) body seen, across the stream's restarts:
+# the same object the indexes keep, so this map costs an entry per watched object, no copy.
 _known: dict[tuple[Any, Any], dict[str, Any]] = {}
-
-# What kopf (index keys, label and name filters) and our event handlers (labels, spec) read of a
-# deleted object. The rest (status, annotations, managedFields) is not kept: this map holds an
-# entry for every watched object, six for each studio.
-_KEPT_METADATA = ("name", "namespace", "uid", "labels", "ownerReferences")
 
 
 def _uid(event: dict[str, Any]) -> str | None:
     return (event.get("object") or {}).get("metadata", {}).get("uid")
-
-
-def _tombstone(obj: dict[str, Any]) -> dict[str, Any]:
-    meta = obj.get("metadata") or {}
-    kept = {k: obj[k] for k in ("apiVersion", "kind", "spec") if k in obj}
-    return {**kept, "metadata": {k: meta[k] for k in _KEPT_METADATA if k in meta}}
 
 
 async def continuous_watch_relisting(**kwargs: Any) -> AsyncIterator[Any]:
@@ -57,10 +49,11 @@ async def continuous_watch_relisting(**kwargs: Any) -> AsyncIterator[Any]:
                     yield {"type": "DELETED", "object": known.pop(uid)}
                 listed = None
             elif isinstance(event, dict) and (uid := _uid(event)):
+                event = {**event, "object": slim(event["object"])}
                 if event.get("type") == "DELETED":
                     known.pop(uid, None)
                 elif event.get("type") != "BOOKMARK":
-                    known[uid] = _tombstone(event["object"])
+                    known[uid] = event["object"]
                     if listed is not None and event.get("type") is None:
                         listed.add(uid)
             yield event

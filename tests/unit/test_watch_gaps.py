@@ -58,18 +58,19 @@ async def test_objects_missing_from_a_fresh_listing_are_reported_deleted(monkeyp
 
 
 @pytest.mark.asyncio
-async def test_a_deletion_seen_by_relisting_carries_what_handlers_read_and_no_more(monkeypatch):
-    pod = {"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"image": "py:1"}]}, "status": {"phase": "Running"},
+async def test_objects_arrive_slimmed_and_a_deletion_seen_by_relisting_carries_the_last_one(monkeypatch):
+    pod = {"apiVersion": "v1", "kind": "Pod", "status": {"phase": "Running"},
+           "spec": {"containers": [{"image": "py:1", "env": [{"name": "A", "value": "b"}]}], "volumes": []},
            "metadata": {"uid": "a", "name": "a", "namespace": "ns", "labels": {"studio.dev/codestudio": "a"},
                         "ownerReferences": [{"uid": "s", "controller": True}], "annotations": {"x": "y"},
                         "managedFields": [{"manager": "studio-operator"}], "resourceVersion": "7"}}
     monkeypatch.setattr(watch_gaps, "_continuous_watch", _streams([{"type": None, "object": pod}, LISTED], [LISTED]))
-    await _run(resource="pods")
+    listed = (await _run(resource="pods"))[0]
     deleted = (await _run(resource="pods"))[0]
-    assert deleted == {"type": "DELETED", "object": {
-        "apiVersion": "v1", "kind": "Pod", "spec": pod["spec"],
-        "metadata": {"uid": "a", "name": "a", "namespace": "ns", "labels": {"studio.dev/codestudio": "a"},
-                     "ownerReferences": [{"uid": "s", "controller": True}]}}}
+    slimmed = {"apiVersion": "v1", "kind": "Pod", "status": {"phase": "Running"}, "spec": {"containers": [{"image": "py:1"}]},
+               "metadata": {k: v for k, v in pod["metadata"].items() if k != "managedFields"}}
+    assert listed == {"type": None, "object": slimmed}
+    assert deleted == {"type": "DELETED", "object": slimmed}
 
 
 @pytest.mark.asyncio
