@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import json
 import pathlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from .stats import audit_writes, milestones
 
@@ -19,6 +21,8 @@ class AuditLog:
     def _new_lines(self) -> list[str]:
         if not self.path.exists():
             return []
+        if self.path.stat().st_size < self._offset:
+            self._offset = 0  # rotated
         with self.path.open("rb") as f:
             f.seek(self._offset)
             data = f.read()
@@ -38,10 +42,19 @@ class AuditLog:
             idle = 0.0 if busy else idle + 0.5
         return waited
 
+    @contextlib.contextmanager
+    def _lines(self) -> Iterator[Iterator[str]]:
+        """Every line logged so far: kube-apiserver rotates its audit log at 100 MB (its default,
+        --audit-log-maxsize), which 5,000 studios pass, into audit-<time>.log files next to it."""
+        rotated = sorted(self.path.parent.glob(f"{self.path.stem}-*{self.path.suffix}"))
+        with contextlib.ExitStack() as stack:
+            files = [stack.enter_context(p.open(errors="replace")) for p in [*rotated, self.path] if p.exists()]
+            yield itertools.chain.from_iterable(files)
+
     def writes(self, user_agents: Sequence[str], start: str, end: str, namespaces: str = "") -> Counter:
-        with self.path.open(errors="replace") as f:
-            return audit_writes(f, user_agents, start, end, namespaces)
+        with self._lines() as lines:
+            return audit_writes(lines, user_agents, start, end, namespaces)
 
     def milestones(self, namespaces: str, user_agents: Sequence[str], start: str, end: str) -> dict:
-        with self.path.open(errors="replace") as f:
-            return milestones(f, namespaces, user_agents, start, end)
+        with self._lines() as lines:
+            return milestones(lines, namespaces, user_agents, start, end)

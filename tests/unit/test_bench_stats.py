@@ -117,3 +117,14 @@ def test_a_run_is_incomplete_when_any_phase_timed_out():
     assert incomplete(run) == ["lifecycle.restart"]
     run["lifecycle"]["restart"]["complete"] = True
     assert incomplete(run) == []
+
+
+def test_writes_are_counted_across_the_rotated_audit_logs(tmp_path):
+    from bench.audit import AuditLog
+
+    agent, window = "studio-operator/0.1.0", ("2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:05.000000Z")
+    (tmp_path / "audit-2026-01-01T00-00-02.000.log").write_text(
+        _entry("create", "pods", agent, "2026-01-01T00:00:01.000000Z") + "\n")
+    (tmp_path / "audit.log").write_text(_entry("create", "pods", agent, "2026-01-01T00:00:03.000000Z") + "\n")
+    (tmp_path / "other.log").write_text(_entry("create", "pods", agent, "2026-01-01T00:00:03.000000Z") + "\n")
+    assert AuditLog(tmp_path / "audit.log").writes(["studio-operator"], *window) == {("create", "pods"): 2}
