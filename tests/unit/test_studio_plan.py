@@ -33,6 +33,13 @@ def test_new_studio_creates_every_child_and_starts():
     assert p.status["volume"] is None  # named once the claim exists: a named claim that goes is a lost volume
 
 
+def test_a_pod_created_moments_ago_and_not_seen_yet_is_waited_for_not_created_again():
+    p = plan(pod_expected_in=3.5)
+    assert kinds(p, Create) == []
+    assert (p.status["state"], p.status["pod"], p.recheck_after) == ("Starting", "s", 3.5)
+    assert p.status == plan().status  # the same report as when it was created
+
+
 def test_running_pod_with_everything_in_place_does_nothing():
     s = studio()
     ref = C.StudioRef("s", "ns", "uid-1", "alice")

@@ -33,6 +33,9 @@ class Observed:
     refused: Refused | None = None
     # The studio is in a reserved namespace (default, kube-*, the operator's): nothing is made there.
     namespace_reserved: bool = False
+    # Seconds left to wait for the pod the operator created moments ago, which the watch has not
+    # brought yet (an expectation, as Kubernetes' ReplicaSet controller keeps); None: none pending.
+    pod_expected_in: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,6 +183,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     pod = obs.pod
     health = None
     image_error = False
+    creating = False  # the pod is being created (now, or moments ago and not seen yet)
 
     if not want_running:
         if pod and not pod["metadata"].get("deletionTimestamp"):
@@ -210,7 +214,13 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     elif blocker:
         state, reason, message = blocker
     else:
-        actions.append(Create(desired_pod))
+        creating = True
+        if obs.pod_expected_in:
+            # Another event of the new studio's children came first: creating the pod again
+            # would only earn a 409. Its own event, or the expectation lapsing, brings a new look.
+            recheck = obs.pod_expected_in
+        else:
+            actions.append(Create(desired_pod))
         if restart:
             restarted_at = restart
         state, reason, message = "Starting", "PodCreated", "the pod was created"
@@ -237,7 +247,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         "image": pod["spec"]["containers"][0]["image"] if pod else None,
         "pendingRestart": pending_restart,
         "restartedAt": restarted_at,
-        "pod": pod["metadata"]["name"] if pod else (ref.pod_name if any(isinstance(a, Create) for a in actions) else None),
+        "pod": pod["metadata"]["name"] if pod else (ref.pod_name if creating else None),
         "volume": _volume_status(ref, pvc, volume_problem is not None),
         "endpoints": C.endpoints(ref, settings),
         "conditions": conditions,
