@@ -29,7 +29,7 @@ def _ctrl(**children: list[dict]):
     for index, objs in children.items():
         indexes[index] = {("ns", "s"): objs}
     cache.bind(indexes)
-    return types.SimpleNamespace(cache=cache, config=Config())
+    return types.SimpleNamespace(cache=cache, config=Config(), memo={})
 
 
 def test_a_pod_someone_labelled_as_the_studios_is_not_its_pod():
