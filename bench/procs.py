@@ -48,14 +48,14 @@ class Process:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def wait_until(self, ready, timeout: float) -> None:
+    def wait_until(self, ready, timeout: float, interval: float = 0.2) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
                 raise RuntimeError(f"{self.name} exited; see {self.log}")
             if ready():
                 return
-            time.sleep(0.2)
+            time.sleep(interval)
         raise RuntimeError(f"{self.name} not ready after {timeout}s; see {self.log}")
 
     def wait_healthy(self, url: str, timeout: float = 60) -> None:

@@ -158,8 +158,8 @@ async def lifecycle(client, watch: StudioWatch, audit: AuditLog, sample: list[Ke
     return out
 
 
-def operator_process(kubeconfig: str, name: str = "operator") -> tuple[procs.Process, str]:
-    """The operator, its liveness URL, and its metrics at the next port (/metrics)."""
+def operator_process(kubeconfig: str, name: str = "operator") -> tuple[procs.Process, str, str]:
+    """The operator, its liveness URL and its metrics URL."""
     port = 18080 + os.getpid() % 1000
     env = {"KUBECONFIG": kubeconfig}
     for item in filter(None, os.environ.get("BENCH_OPERATOR_ENV", "").split(",")):
@@ -167,29 +167,32 @@ def operator_process(kubeconfig: str, name: str = "operator") -> tuple[procs.Pro
         env[key] = value
     argv = [str(pathlib.Path(sys.executable).parent / "studio-operator"), "--liveness",
             f"http://127.0.0.1:{port}/healthz", "--metrics-host", "127.0.0.1", "--metrics-port", str(port + 1)]
-    return procs.Process(name, argv, env, LOGS / f"{name}.log"), f"http://127.0.0.1:{port}/healthz"
+    return (procs.Process(name, argv, env, LOGS / f"{name}.log"), f"http://127.0.0.1:{port}/healthz",
+            f"http://127.0.0.1:{port + 1}/metrics")
 
 
-def studio_reconciles(health: str) -> float:
-    """How many studio reconciles the operator has finished (its reconcile-duration histogram)."""
-    port = int(health.rsplit(":", 1)[1].split("/")[0]) + 1
+def reconciled_all(metrics: str, studios: int) -> bool:
+    """The operator has finished at least one reconcile per studio (its reconcile-duration
+    histogram) and has nothing left in its work queue."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as rsp:
+        with urllib.request.urlopen(metrics, timeout=5) as rsp:
             text = rsp.read().decode()
     except OSError:
-        return 0.0
-    return sum_by(parse_counters(text, "studio_operator_reconcile_duration_seconds_count"), "kind").get(("studio",), 0.0)
+        return False
+    done = sum_by(parse_counters(text, "studio_operator_reconcile_duration_seconds_count"), "kind").get(("studio",), 0)
+    return done >= studios and not sum(parse_counters(text, "studio_operator_work_queue_depth").values())
 
 
 def restart_operator(kubeconfig: str, studios: int, timeout: float) -> dict[str, Any]:
     """A new operator process among the studios already there, as after an upgrade or a crash:
     how long until it has looked at every studio once, its CPU, and its peak RSS, which its
     startup sets (kopf holds every listed object until all its indexes have seen them all)."""
-    operator, health = operator_process(kubeconfig, "operator-restarted")
+    operator, _, metrics = operator_process(kubeconfig, "operator-restarted")
     started = time.monotonic()
     operator.start()
     try:
-        operator.wait_until(lambda: studio_reconciles(health) >= studios, timeout)
+        # Once a second: each scrape counts every studio's state, work for the operator measured.
+        operator.wait_until(lambda: reconciled_all(metrics, studios), timeout, interval=1.0)
         return {"studios": studios, "all_reconciled_s": round(time.monotonic() - started, 1),
                 "cpu_s": round(procs.cpu_seconds(operator.pid), 1),
                 "peak_rss_mb": round(procs.memory_mb(operator.pid), 1)}
@@ -221,7 +224,7 @@ async def bench(p: Params, kubeconfig: str) -> dict[str, Any]:
         op_keys = studio_keys("bench-op-", p.studios, p.namespaces)
         op_namespaces = sorted({ns for ns, _ in op_keys})
         await create_namespaces(client, op_namespaces)
-        operator, health = operator_process(kubeconfig)
+        operator, health, _ = operator_process(kubeconfig)
         operator.start()
         profiler = None
         try:

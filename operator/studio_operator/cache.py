@@ -7,6 +7,7 @@ every index has seen its initial listing, so a bound cache is a complete one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
@@ -42,6 +43,9 @@ class Cache:
         self._indexes: dict[str, Mapping[Hashable, Any]] = {}
         # Objects the operator itself just wrote, until the watch brings them (or something newer).
         self._written: dict[tuple[str, Hashable], dict[str, Any]] = {}
+        # Objects the operator just created, by name: until when (monotonic) the watch is
+        # waited for before they count as missing again.
+        self._created: dict[tuple[str, Hashable, str], float] = {}
 
     @property
     def bound(self) -> bool:
@@ -75,6 +79,23 @@ class Cache:
             # Slimmed as the indexes keep objects: an entry stays until the next look at that
             # key, which for a settled studio may be the next resync.
             self._written[(index, key)] = slim(obj)
+
+    def created(self, index: str, key: Hashable, name: str, ttl: float) -> None:
+        """Remembers an object the operator created, as Kubernetes' controllers keep
+        expectations: until the watch shows it, or `ttl` seconds pass, expected_in() says so."""
+        now = time.monotonic()
+        self._created = {entry: until for entry, until in self._created.items() if until > now}
+        self._created[(index, key, name)] = now + ttl
+
+    def expected_in(self, index: str, key: Hashable, name: str) -> float | None:
+        """Seconds left to wait for an object the operator created that the index does not show
+        yet; None when it shows it, or nothing is expected."""
+        entry = (index, key, name)
+        left = self._created.get(entry, 0.0) - time.monotonic()
+        if left > 0 and not any(o["metadata"]["name"] == name for o in self.all(index, key)):
+            return left
+        self._created.pop(entry, None)
+        return None
 
     def count(self, index: str, key: Hashable) -> int:
         store = self._indexes[index].get(key)

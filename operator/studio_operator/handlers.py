@@ -64,8 +64,8 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # connection must not blind the operator until client_timeout; an idle watch just reconnects.
     settings.watching.inactivity_timeout = 60
     settings.batching.batch_window = 0.05
-    # Lists in pages, as client-go's reflector does: one unpaged list of 5,000 pods is a 30 MB
-    # response, and kopf parses it whole.
+    # Lists in pages, as client-go's reflector does: unpaged, the list of 5,000 studio pods
+    # would be one response of about 30 MB (6.3 KB of JSON each), which kopf parses whole.
     settings.watching.chunk_size = 500
     # kopf gives up on a request after its backoffs run out and then stops the whole operator;
     # an API outage must only delay it, so its own requests retry for ever, and never hang.

@@ -30,7 +30,8 @@ RESTART_DELAY = 1.0  # seconds before listing again, so a failing server is not 
 _continuous_watch = watching.continuous_watch
 
 # (resource, namespace) -> uid -> the last (slimmed) body seen, across the stream's restarts:
-# the same object the indexes keep, so this map costs an entry per watched object, no copy.
+# the indexes keep shallow copies of these same bodies, so this map adds little more than an
+# entry per watched object.
 _known: dict[tuple[Any, Any], dict[str, Any]] = {}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 
+from studio_operator import cache as cache_module
 from studio_operator.cache import INDEXES, Cache
 from studio_operator.config import Config
 from studio_operator.studios.reconcile import observe
@@ -29,7 +30,7 @@ def _ctrl(**children: list[dict]):
     for index, objs in children.items():
         indexes[index] = {("ns", "s"): objs}
     cache.bind(indexes)
-    return types.SimpleNamespace(cache=cache, config=Config(), memo={})
+    return types.SimpleNamespace(cache=cache, config=Config())
 
 
 def test_a_pod_someone_labelled_as_the_studios_is_not_its_pod():
@@ -51,3 +52,24 @@ def test_children_by_name_and_the_home_volume_by_name_alone():
     obs = observe(_ctrl(studio_roles=[_obj("Role", "s-other", "uid-1"), role],
                         studio_pvcs=[_obj("PersistentVolumeClaim", "evil-home", None), retained]), "ns", "s")
     assert obs.role is role and obs.pvc is retained and obs.service is None and obs.binding is None
+
+
+def test_a_pod_just_created_is_expected_until_the_watch_shows_it_or_a_few_seconds_pass(monkeypatch):
+    """The claim's and Service's events can bring a look before the new pod's own: the pod is
+    expected then, not created again for a 409."""
+    clock = [100.0]
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: clock[0])
+    ctrl = _ctrl()
+    assert observe(ctrl, "ns", "s").pod_expected_in is None  # nothing created
+
+    ctrl.cache.created("studio_pods", ("ns", "s"), "s", ttl=5)
+    clock[0] += 2
+    assert observe(ctrl, "ns", "s").pod_expected_in == 3
+
+    clock[0] += 3  # lapsed: created again (a 409 if it exists after all)
+    assert observe(ctrl, "ns", "s").pod_expected_in is None
+
+    ctrl = _ctrl(studio_pods=[_obj("Pod", "s", "uid-1")])
+    ctrl.cache.created("studio_pods", ("ns", "s"), "s", ttl=5)
+    obs = observe(ctrl, "ns", "s")
+    assert obs.pod is not None and obs.pod_expected_in is None  # the watch brought it

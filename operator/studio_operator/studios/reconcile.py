@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from .. import labels as L
@@ -50,33 +49,18 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
         return next((o for o in ctrl.cache.all(index, key) if o["metadata"]["name"] == child_name
                      and (not controlled or controller_uid(o) == ref.uid)), None)
 
-    pod = child("studio_pods", ref.pod_name)
     return Observed(
         studio=studio,
         template=CodeStudioTemplate.model_validate(template) if template else None,
         workspace=workspace_of(ctrl.cache, namespace),
-        pod=pod,
+        pod=child("studio_pods", ref.pod_name),
         pvc=child("studio_pvcs", ref.claim_name, controlled=False),
         service=child("studio_services", ref.service_name),
         role=child("studio_roles", ref.access_name),
         binding=child("studio_rolebindings", ref.access_name),
         namespace_reserved=reserved(namespace, ctrl.config.namespace),
-        pod_expected_in=_pod_expected_in(ctrl, key, seen=pod is not None),
+        pod_expected_in=ctrl.cache.expected_in("studio_pods", key, ref.pod_name),
     )
-
-
-def _pods_created(ctrl: Controller) -> dict[tuple[str, str], float]:
-    """Studios whose pod the operator created and the watch has not shown yet, and until when
-    that is waited for (monotonic clock)."""
-    return ctrl.memo.setdefault("studio-pods-created", {})
-
-
-def _pod_expected_in(ctrl: Controller, key: tuple[str, str], seen: bool) -> float | None:
-    left = _pods_created(ctrl).get(key, 0.0) - time.monotonic()
-    if seen or left <= 0:
-        _pods_created(ctrl).pop(key, None)
-        return None
-    return left
 
 
 def _held(ctrl: Controller) -> dict[tuple[str, str], datetime.datetime]:
@@ -92,7 +76,6 @@ async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float
     obs = observe(ctrl, namespace, name)
     if obs is None:
         _held(ctrl).pop((namespace, name), None)
-        _pods_created(ctrl).pop((namespace, name), None)
         return None  # deleted: owner references take the children, Retain keeps the volume
     if obs.pvc is None and obs.studio.status.volume and obs.studio.status.volume.claim_name:
         # The cache may lag our own create; only a live read may declare a volume lost.
@@ -131,8 +114,10 @@ async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
         obs.refused = refused
         plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
         plan.recheck_after = REFUSED_RECHECK
-    elif any(isinstance(a, Create) for a in plan.actions):
-        _pods_created(ctrl)[(namespace, obs.studio.metadata.name)] = time.monotonic() + POD_EXPECTATION
+    for action in plan.actions:
+        if isinstance(action, Create) and action.manifest["kind"] == "Pod":
+            ctrl.cache.created("studio_pods", (namespace, obs.studio.metadata.name),
+                               action.manifest["metadata"]["name"], POD_EXPECTATION)
     # The pod is on its way (created, starting, stopping): its next event will likely settle it.
     progressing = obs.pod is not None or bool(obs.pod_expected_in) or any(isinstance(a, Create | Delete) for a in plan.actions)
     held = await write_status(ctrl, obs.studio, plan.status, at, progressing)
