@@ -85,6 +85,9 @@ class Faults:
     only: Callable[[Request], bool] = lambda req: True
     retry_after: int = 2
     events_before: tuple[int, int] = (0, 3)  # how many real events a failing watch lets through
+    # Each kind with a rate hits the first request it applies to, then its rate takes over: a
+    # test that asserts every kind happened does not depend on the seed.
+    every_kind_once: bool = False
 
 
 @dataclasses.dataclass
@@ -102,6 +105,7 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self.faults: Faults | None = None
         self.counts: collections.Counter[str] = collections.Counter()
+        self._due: set[str] = set()
         self.log: list[Record] = []
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -122,6 +126,7 @@ class FaultProxy:
             self._thread.join(10)
 
     def inject(self, faults: Faults | None) -> None:
+        self._due = {k for k, rate in faults.rates.items() if rate > 0} if faults and faults.every_kind_once else set()
         self.faults = faults
 
     def drop_watches(self) -> None:
@@ -179,6 +184,10 @@ class FaultProxy:
         faults = self.faults
         if faults is None or not faults.only(req):
             return None
+        for kind in KINDS:
+            if kind in self._due and applies(kind, req):
+                self._due.discard(kind)
+                return kind
         for kind in KINDS:
             if applies(kind, req) and self.rng.random() < faults.rates.get(kind, 0.0):
                 return kind

@@ -126,7 +126,7 @@ def test_every_fault_kind_while_studios_and_workspaces_change(cluster: Cluster, 
 
     # Every conditional write (a resourceVersion in it: workspace finalizers) conflicts meanwhile.
     proxy.inject(Faults({"500": 0.05, "503": 0.05, "429": 0.05, "409": 1.0, "410": 0.25, "error": 0.1,
-                         "drop": 0.04, "hang": 0.03}, retry_after=1))
+                         "drop": 0.04, "hang": 0.03}, retry_after=1, every_kind_once=True))
     proxy.drop_watches()  # every watch comes back through the faults
     team = [*team, member("vic", "viewer"), member("ada", "admin")]
     other = unique_name("ws")
