@@ -75,10 +75,7 @@ def main() -> None:
         out.write_text(report(tracemalloc.take_snapshot()) if tracing else census())
 
     signal.signal(signal.SIGUSR1, dump)
-    from studio_operator.launch import hide_kubernetes
-
-    hide_kubernetes()
-    from studio_operator.main import main as operator_main
+    from studio_operator.launch import main as operator_main
 
     operator_main(argv)
 

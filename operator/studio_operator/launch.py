@@ -16,8 +16,8 @@ def hide_kubernetes() -> None:
     sys.modules.setdefault("kubernetes", None)  # type: ignore[arg-type]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     hide_kubernetes()
     from .main import main as run_operator
 
-    run_operator()
+    run_operator(argv)

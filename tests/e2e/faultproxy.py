@@ -185,11 +185,10 @@ class FaultProxy:
         if faults is None or not faults.only(req):
             return None
         for kind in KINDS:
-            if kind in self._due and applies(kind, req):
+            if not applies(kind, req):
+                continue
+            if kind in self._due or self.rng.random() < faults.rates.get(kind, 0.0):
                 self._due.discard(kind)
-                return kind
-        for kind in KINDS:
-            if applies(kind, req) and self.rng.random() < faults.rates.get(kind, 0.0):
                 return kind
         return None
 
