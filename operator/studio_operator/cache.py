@@ -1,16 +1,20 @@
-"""Read access to kopf's in-memory indexes of everything the operator watches.
+"""Read access to everything the operator watches: kopf's in-memory indexes, and the studios'
+children, which the operator indexes itself (child_index.py).
 
 kopf hands indexes to handlers as keyword arguments; the reconcilers run in the work queue,
 outside any handler, so the first handler call binds them here. kopf runs no handler before
-every index has seen its initial listing, so a bound cache is a complete one.
+every one of its indexes has seen its initial listing; the children are complete once each of
+their kinds has been listed. The cache is ready when both are.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
+from .child_index import CHILDREN, Children
 from .watched import slim
 
 INDEXES = (
@@ -21,11 +25,6 @@ INDEXES = (
     "workspaces_by_namespace",
     "workspace_objects",
     "member_clusterroles",
-    "studio_pods",
-    "studio_pvcs",
-    "studio_services",
-    "studio_roles",
-    "studio_rolebindings",
     "build_jobs",
     "build_pods",
 )
@@ -39,8 +38,10 @@ def _revision(obj: dict[str, Any]) -> int:
 
 
 class Cache:
-    def __init__(self) -> None:
-        self._indexes: dict[str, Mapping[Hashable, Any]] = {}
+    def __init__(self, children: Children = CHILDREN) -> None:
+        self.children = children
+        self._indexes: dict[str, Mapping[Hashable, Any]] = dict(children.indexes)
+        self._bound = asyncio.Event()
         # Objects the operator itself just wrote, until the watch brings them (or something newer).
         self._written: dict[tuple[str, Hashable], dict[str, Any]] = {}
         # Objects the operator just created, by name: until when (monotonic) the watch is
@@ -49,11 +50,21 @@ class Cache:
 
     @property
     def bound(self) -> bool:
-        return bool(self._indexes)
+        """kopf's indexes are complete (the children may not be yet)."""
+        return self._bound.is_set()
+
+    @property
+    def ready(self) -> bool:
+        return self.bound and self.children.listed.is_set()
+
+    async def wait_ready(self) -> None:
+        await self._bound.wait()
+        await self.children.listed.wait()
 
     def bind(self, handler_kwargs: Mapping[str, Any]) -> None:
-        if not self._indexes:
-            self._indexes = {name: handler_kwargs[name] for name in INDEXES if name in handler_kwargs}
+        if not self._bound.is_set():
+            self._indexes.update((name, handler_kwargs[name]) for name in INDEXES if name in handler_kwargs)
+            self._bound.set()
 
     def one(self, index: str, key: Hashable) -> dict[str, Any] | None:
         store = self._indexes[index].get(key)

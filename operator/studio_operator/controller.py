@@ -42,6 +42,7 @@ class Controller:
 
     def start(self) -> None:
         metrics.observe(self.cache, self.queue)
+        self.cache.children.changed = lambda namespace, name: self.enqueue("studio", namespace, name)
         self.queue.start()
         self._resync = asyncio.create_task(self._resync_forever(), name="resync")
 
@@ -49,6 +50,7 @@ class Controller:
         if self._resync:
             self._resync.cancel()
         await self.queue.stop()
+        self.cache.children.changed = lambda namespace, name: None
         await self.kube.close()
 
     def enqueue(self, kind: str, *identity: Hashable, delay: float = 0.0) -> None:
@@ -69,6 +71,8 @@ class Controller:
     async def _process(self, key: tuple) -> float | None:
         kind, *identity = key
         reconcile, _ = self.reconcilers[kind]
+        # The children's events queue their studios while kopf still lists the rest.
+        await self.cache.wait_ready()
         with metrics.reconciling(kind):
             try:
                 return await reconcile(self, *identity)
@@ -87,5 +91,5 @@ class Controller:
     async def _resync_forever(self) -> None:
         while True:
             await asyncio.sleep(self.config.resync_period)
-            if self.cache.bound:
+            if self.cache.ready:
                 self.resync()

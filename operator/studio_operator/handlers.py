@@ -5,7 +5,8 @@ the cached state. Nothing here writes to the API, so kopf stores no progress ann
 adds no finalizers to users' objects. Index and event handlers are coroutines although they
 never await: kopf runs plain functions in a thread pool, a thread hop for every handler of
 every watch event. The indexes keep each object as it came from the watch, already slimmed to
-what the operator reads of it (watched.py).
+what the operator reads of it (watched.py). The studios' children never reach kopf's handlers:
+the operator indexes them itself (child_index.py).
 """
 
 from __future__ import annotations
@@ -141,31 +142,6 @@ async def member_clusterroles(name: str, **_: Any) -> dict:
     return {name: True}
 
 
-@kopf.index("pods", labels=CHILD)
-async def studio_pods(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
-    return {(namespace, labels[L.STUDIO]): dict(body)}
-
-
-@kopf.index("persistentvolumeclaims", labels=CHILD)
-async def studio_pvcs(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
-    return {(namespace, labels[L.STUDIO]): dict(body)}
-
-
-@kopf.index("services", labels=CHILD)
-async def studio_services(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
-    return {(namespace, labels[L.STUDIO]): dict(body)}
-
-
-@kopf.index("roles.rbac.authorization.k8s.io", labels=CHILD)
-async def studio_roles(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
-    return {(namespace, labels[L.STUDIO]): dict(body)}
-
-
-@kopf.index("rolebindings.rbac.authorization.k8s.io", labels=CHILD)
-async def studio_rolebindings(body: kopf.Body, namespace: str, labels: kopf.Labels, **_: Any) -> dict:
-    return {(namespace, labels[L.STUDIO]): dict(body)}
-
-
 def _builds_here(namespace: str, memo: kopf.Memo) -> bool:
     """Build Jobs live in the operator's namespace; look-alikes elsewhere are not ours."""
     return namespace == memo.controller.config.namespace
@@ -204,14 +180,17 @@ async def studio_changed(namespace: str, name: str, spec: kopf.Spec, memo: kopf.
         ctrl.enqueue("workspace", workspace["metadata"]["name"], delay=ROLLUP_DELAY)
 
 
+# kopf watches only what a handler is registered for. The studios' children are taken from
+# these watches into the operator's own index before kopf sees them, and queue their studio
+# (child_index.py). This handler only makes kopf watch them: kopf never sees an object that
+# carries a studio label, so it is never called.
 @kopf.on.event("pods", labels=CHILD)
 @kopf.on.event("persistentvolumeclaims", labels=CHILD)
 @kopf.on.event("services", labels=CHILD)
 @kopf.on.event("roles.rbac.authorization.k8s.io", labels=CHILD)
 @kopf.on.event("rolebindings.rbac.authorization.k8s.io", labels=CHILD)
-async def child_changed(namespace: str, labels: kopf.Labels, memo: kopf.Memo, **kwargs: Any) -> None:
-    memo.controller.cache.bind(kwargs)
-    memo.controller.enqueue("studio", namespace, labels[L.STUDIO])
+async def studio_children_watched(**_: Any) -> None:
+    pass
 
 
 @kopf.on.event(GROUP, VERSION, "codestudiotemplates")

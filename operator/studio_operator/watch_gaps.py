@@ -1,5 +1,6 @@
 """Two gaps in kopf's watching that its settings do not close, closed around continuous_watch(),
-where every object is also slimmed to what the operator reads of it (watched.py).
+where every object is also slimmed to what the operator reads of it (watched.py) and the
+studios' children are taken into the operator's own index (child_index.py) instead of kopf's.
 
 1. An ERROR event in a watch-stream stops the whole operator. The API server ends a watch so
    when etcd fails it (a leader change, a timeout); kopf expects only code 410 (expired). Here
@@ -21,6 +22,7 @@ from typing import Any
 
 from kopf._cogs.clients import watching
 
+from .child_index import CHILDREN
 from .watched import slim
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,12 @@ def _uid(event: dict[str, Any]) -> str | None:
 
 
 async def continuous_watch_relisting(**kwargs: Any) -> AsyncIterator[Any]:
+    async for event in _relisting(**kwargs):
+        if not CHILDREN.take(kwargs.get("resource"), event):
+            yield event
+
+
+async def _relisting(**kwargs: Any) -> AsyncIterator[Any]:
     known = _known.setdefault((kwargs.get("resource"), kwargs.get("namespace")), {})
     listed: set[str] | None = set()  # uids of the listing in progress; None once it is over
     try:

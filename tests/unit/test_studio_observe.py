@@ -6,6 +6,7 @@ import types
 
 from studio_operator import cache as cache_module
 from studio_operator.cache import INDEXES, Cache
+from studio_operator.child_index import Children
 from studio_operator.config import Config
 from studio_operator.studios.reconcile import observe
 
@@ -24,11 +25,12 @@ def _obj(kind: str, name: str, controller: str | None) -> dict:
 
 
 def _ctrl(**children: list[dict]):
-    cache = Cache()
+    cache = Cache(Children())
     indexes = {name: {} for name in INDEXES}
     indexes["studios"] = {("ns", "s"): [STUDIO]}
     for index, objs in children.items():
-        indexes[index] = {("ns", "s"): objs}
+        for obj in objs:
+            cache.children.indexes[index].put(("ns", "s"), obj["metadata"]["uid"], obj)
     cache.bind(indexes)
     return types.SimpleNamespace(cache=cache, config=Config())
 
