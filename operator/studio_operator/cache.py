@@ -2,9 +2,9 @@
 children, which the operator indexes itself (child_index.py).
 
 kopf hands indexes to handlers as keyword arguments; the reconcilers run in the work queue,
-outside any handler, so the first handler call binds them here. kopf runs no handler before
-every one of its indexes has seen its initial listing; the children are complete once each of
-their kinds has been listed. The cache is ready when both are.
+outside any handler, so the first handler call binds them here. kopf's indexes are complete
+once every one has seen its initial listing (index_readiness.py says when); the children are
+complete once each of their kinds has been listed. The cache is ready when both are.
 """
 
 from __future__ import annotations
@@ -40,8 +40,12 @@ def _revision(obj: dict[str, Any]) -> int:
 class Cache:
     def __init__(self, children: Children = CHILDREN) -> None:
         self.children = children
-        self._indexes: dict[str, Mapping[Hashable, Any]] = dict(children.indexes)
-        self._bound = asyncio.Event()
+        # Empty until the first handler call binds kopf's (an operator with nothing of kopf's
+        # to watch has no handler call).
+        self._indexes: dict[str, Mapping[Hashable, Any]] = {name: {} for name in INDEXES} | dict(children.indexes)
+        self._bound = False
+        # kopf's indexes have all seen their first listing (index_readiness.when_indexed).
+        self._indexed = asyncio.Event()
         # Objects the operator itself just wrote, until the watch brings them (or something newer).
         self._written: dict[tuple[str, Hashable], dict[str, Any]] = {}
         # Objects the operator just created, by name: until when (monotonic) the watch is
@@ -49,22 +53,25 @@ class Cache:
         self._created: dict[tuple[str, Hashable, str], float] = {}
 
     @property
-    def bound(self) -> bool:
+    def indexed(self) -> bool:
         """kopf's indexes are complete (the children may not be yet)."""
-        return self._bound.is_set()
+        return self._indexed.is_set()
+
+    def set_indexed(self) -> None:
+        self._indexed.set()
 
     @property
     def ready(self) -> bool:
-        return self.bound and self.children.listed.is_set()
+        return self.indexed and self.children.listed.is_set()
 
     async def wait_ready(self) -> None:
-        await self._bound.wait()
+        await self._indexed.wait()
         await self.children.listed.wait()
 
     def bind(self, handler_kwargs: Mapping[str, Any]) -> None:
-        if not self._bound.is_set():
+        if not self._bound:
             self._indexes.update((name, handler_kwargs[name]) for name in INDEXES if name in handler_kwargs)
-            self._bound.set()
+            self._bound = True
 
     def one(self, index: str, key: Hashable) -> dict[str, Any] | None:
         store = self._indexes[index].get(key)

@@ -18,6 +18,7 @@ from typing import Any
 
 import kopf
 
+from . import index_readiness
 from . import labels as L
 from .api.common import GROUP, VERSION
 from .config import Config
@@ -82,11 +83,13 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
                      "workspace": (reconcile_workspace, "workspaces")},
     )
     memo.controller.start()
+    memo.stop_waiting_for_indexes = index_readiness.when_indexed(memo.controller.cache.set_indexed)
     log.info("studio-operator started: %s", config)
 
 
 @kopf.on.cleanup()
 async def shutdown(memo: kopf.Memo, **_: Any) -> None:
+    memo.stop_waiting_for_indexes()
     await memo.controller.stop()
 
 

@@ -9,6 +9,11 @@ memory meanwhile (bench/README.md).
 
 This ToggleSet counts its toggles that are on, and wakes its waiters only when its own state
 flips: the same answers, kopf's interface, constant time per change.
+
+kopf's index gate (its one ToggleSet of `all`) is an IndexGate: it holds no worker. Every
+listed object's worker would wait there, with its task, queue and body, until the last index
+is filled; the operator's handlers only queue keys, so they may run at once, and the work queue
+waits instead (Cache.wait_ready), told by when_indexed() when the gate opens.
 """
 
 from __future__ import annotations
@@ -96,5 +101,38 @@ class CountingToggleSet(aiotoggles.ToggleSet):
         await self._changed(drop=[t for t in toggles if isinstance(t, _Member)])
 
 
+_opened: list[Callable[[], None]] = []
+
+
+def when_indexed(callback: Callable[[], None]) -> Callable[[], None]:
+    """Calls back when kopf's indexes have all seen their first listing; returns the unsubscriber."""
+    _opened.append(callback)
+    return lambda: _opened.remove(callback)
+
+
+class IndexGate(CountingToggleSet):
+    def __init__(self, fn: Callable[[Iterable[bool]], bool]) -> None:
+        super().__init__(fn)
+        self._was_closed = False
+
+    async def wait_for(self, __state: bool) -> None:
+        if not __state:
+            await super().wait_for(__state)
+
+    async def _changed(self, **changes: object) -> None:
+        await super()._changed(**changes)  # type: ignore[arg-type]
+        if not self.is_on():
+            self._was_closed = True
+        elif self._was_closed:
+            # Opened for real: an empty set is open before kopf adds its first toggle.
+            self._was_closed = False
+            for callback in list(_opened):
+                callback()
+
+
+def toggle_set(fn: Callable[[Iterable[bool]], bool]) -> aiotoggles.ToggleSet:
+    return IndexGate(fn) if fn is all else CountingToggleSet(fn)
+
+
 def install() -> None:
-    aiotoggles.ToggleSet = CountingToggleSet  # type: ignore[misc]
+    aiotoggles.ToggleSet = toggle_set  # type: ignore[misc, assignment]

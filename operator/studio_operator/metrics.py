@@ -130,7 +130,7 @@ class CacheCollector(Collector):
         self.cache: Cache | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        if self.cache is None or not self.cache.bound:
+        if self.cache is None or not self.cache.indexed:
             return  # nothing is known before kopf's first listing
         for name, help_, index, label, read, known in self.GAUGES:
             family = GaugeMetricFamily(name, help_, labels=[label])

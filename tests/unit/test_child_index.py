@@ -125,7 +125,7 @@ def test_kopf_watches_every_child_kind_but_keeps_no_index_of_them():
 
 
 @pytest.mark.asyncio
-async def test_no_key_is_reconciled_before_the_children_are_listed():
+async def test_no_key_is_reconciled_before_kopfs_indexes_and_the_children_are_complete():
     children = Children()
     seen: list = []
 
@@ -137,9 +137,13 @@ async def test_no_key_is_reconciled_before_the_children_are_listed():
     ctrl.cache = Cache(children)
     ctrl.cache.bind({"studios": {}})
     task = asyncio.create_task(ctrl._process(("studio", "ns", "s")))
-    await asyncio.sleep(0.05)
-    assert seen == [] and not task.done()
     for group, plural in KINDS:
         children.take(references.Resource(group=group, version="v1", plural=plural), LISTED)
+    await asyncio.sleep(0.05)
+    assert seen == [] and not task.done()  # kopf is still listing
+    ctrl.cache.set_indexed()
     await asyncio.wait_for(task, 1)
     assert seen == [("ns", "s")]
+    children_late = Cache(Children())
+    children_late.set_indexed()
+    assert not children_late.ready

@@ -9,7 +9,7 @@ import pytest
 from kopf._cogs.aiokits import aiotoggles
 
 from studio_operator import index_readiness
-from studio_operator.index_readiness import CountingToggleSet
+from studio_operator.index_readiness import CountingToggleSet, IndexGate
 
 KOPF_TOGGLESET = aiotoggles.ToggleSet
 
@@ -96,10 +96,43 @@ def test_only_all_or_any() -> None:
         CountingToggleSet(lambda states: True)
 
 
-def test_install_gives_kopf_the_counting_set(monkeypatch) -> None:
+def test_install_gives_kopf_the_gate_and_the_counting_set(monkeypatch) -> None:
     from kopf._core.reactor import orchestration
 
     monkeypatch.setattr(aiotoggles, "ToggleSet", KOPF_TOGGLESET)
     index_readiness.install()
     # kopf looks the class up at startup (orchestration, running), through the module.
-    assert orchestration.aiotoggles.ToggleSet is CountingToggleSet
+    assert type(orchestration.aiotoggles.ToggleSet(all)) is IndexGate
+    assert type(orchestration.aiotoggles.ToggleSet(any)) is CountingToggleSet
+
+
+@pytest.mark.asyncio
+async def test_the_gate_holds_no_worker_and_says_when_it_opens(monkeypatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(index_readiness, "_opened", [])
+    stop = index_readiness.when_indexed(lambda: opened.append("indexed"))
+    gate = IndexGate(all)
+    await gate.make_toggle(True, name="an empty set is open: not yet")
+    assert opened == []
+    blocker = await gate.make_toggle(False, name="orchestration blocker")
+    objects = [await gate.make_toggle(False) for _ in range(3)]
+    # A worker passes at once, where kopf's set would hold it until every toggle is dropped.
+    await asyncio.wait_for(gate.wait_for(True), 1)
+    await gate.drop_toggles(objects)
+    assert opened == []
+    await gate.drop_toggle(blocker)
+    assert opened == ["indexed"] and gate.is_on()
+    stop()
+    await gate.drop_toggle(await gate.make_toggle(False))
+    assert opened == ["indexed"]
+
+
+@pytest.mark.asyncio
+async def test_the_gate_still_holds_who_waits_for_it_to_close() -> None:
+    gate = IndexGate(all)
+    waiter = asyncio.create_task(gate.wait_for(False))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    toggle = await gate.make_toggle(False)
+    await asyncio.wait_for(waiter, 1)
+    await gate.drop_toggle(toggle)
