@@ -60,10 +60,6 @@ class Cache:
     def set_indexed(self) -> None:
         self._indexed.set()
 
-    @property
-    def ready(self) -> bool:
-        return self.indexed and self.children.listed.is_set()
-
     async def wait_ready(self) -> None:
         await self._indexed.wait()
         await self.children.listed.wait()

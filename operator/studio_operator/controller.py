@@ -33,7 +33,7 @@ class Controller:
         self.cache = Cache()
         self.reconcilers = reconcilers
         self.queue = WorkQueue(self._process, workers=config.workers)
-        self._resync: asyncio.Task | None = None
+        self._running: asyncio.Task | None = None
         self._events: set[asyncio.Task] = set()
         # In-memory notes reconcilers keep between runs (lost on restart, so never the only truth).
         self.memo: dict[str, Any] = {}
@@ -43,12 +43,11 @@ class Controller:
     def start(self) -> None:
         metrics.observe(self.cache, self.queue)
         self.cache.children.changed = lambda namespace, name: self.enqueue("studio", namespace, name)
-        self.queue.start()
-        self._resync = asyncio.create_task(self._resync_forever(), name="resync")
+        self._running = asyncio.create_task(self._run(), name="controller")
 
     async def stop(self) -> None:
-        if self._resync:
-            self._resync.cancel()
+        if self._running:
+            self._running.cancel()
         await self.queue.stop()
         self.cache.children.changed = lambda namespace, name: None
         await self.kube.close()
@@ -71,8 +70,6 @@ class Controller:
     async def _process(self, key: tuple) -> float | None:
         kind, *identity = key
         reconcile, _ = self.reconcilers[kind]
-        # The children's events queue their studios while kopf still lists the rest.
-        await self.cache.wait_ready()
         with metrics.reconciling(kind):
             try:
                 return await reconcile(self, *identity)
@@ -88,8 +85,11 @@ class Controller:
             for key in self.cache.keys(index):
                 self.enqueue(kind, *(key if isinstance(key, tuple) else (key,)))
 
-    async def _resync_forever(self) -> None:
+    async def _run(self) -> None:
+        # Keys are queued from the first watch events on (the children's while kopf still lists
+        # the rest); none is reconciled against a half-filled cache.
+        await self.cache.wait_ready()
+        self.queue.start()
         while True:
             await asyncio.sleep(self.config.resync_period)
-            if self.cache.ready:
-                self.resync()
+            self.resync()

@@ -13,7 +13,8 @@ flips: the same answers, kopf's interface, constant time per change.
 kopf's index gate (its one ToggleSet of `all`) is an IndexGate: it holds no worker. Every
 listed object's worker would wait there, with its task, queue and body, until the last index
 is filled; the operator's handlers only queue keys, so they may run at once, and the work queue
-waits instead (Cache.wait_ready), told by when_indexed() when the gate opens.
+starts only once the cache is complete (Cache.wait_ready), told by when_indexed() when the gate
+opens.
 """
 
 from __future__ import annotations

@@ -132,18 +132,33 @@ async def test_no_key_is_reconciled_before_kopfs_indexes_and_the_children_are_co
     async def reconcile(ctrl, *identity):
         seen.append(identity)
 
-    ctrl = Controller(types.SimpleNamespace(close=lambda: None), Config(),
-                      reconcilers={"studio": (reconcile, "studios")})
+    async def close():
+        pass
+
+    ctrl = Controller(types.SimpleNamespace(close=close), Config(), reconcilers={"studio": (reconcile, "studios")})
     ctrl.cache = Cache(children)
-    ctrl.cache.bind({"studios": {}})
-    task = asyncio.create_task(ctrl._process(("studio", "ns", "s")))
-    for group, plural in KINDS:
-        children.take(references.Resource(group=group, version="v1", plural=plural), LISTED)
+    ctrl.start()
+    try:
+        children.take(PODS, {"type": None, "object": _pod("u1", "s")})  # queues its studio
+        for group, plural in KINDS:
+            children.take(references.Resource(group=group, version="v1", plural=plural), LISTED)
+        await asyncio.sleep(0.05)
+        assert seen == [] and len(ctrl.queue) == 1  # kopf is still listing
+        ctrl.cache.set_indexed()
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if seen:
+                break
+        assert seen == [("ns", "s")]
+    finally:
+        await ctrl.stop()
+
+
+@pytest.mark.asyncio
+async def test_kopfs_indexes_alone_do_not_make_the_cache_complete():
+    cache = Cache(Children())
+    cache.set_indexed()
+    waiting = asyncio.create_task(cache.wait_ready())
     await asyncio.sleep(0.05)
-    assert seen == [] and not task.done()  # kopf is still listing
-    ctrl.cache.set_indexed()
-    await asyncio.wait_for(task, 1)
-    assert seen == [("ns", "s")]
-    children_late = Cache(Children())
-    children_late.set_indexed()
-    assert not children_late.ready
+    assert not waiting.done()
+    waiting.cancel()
