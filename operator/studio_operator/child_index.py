@@ -66,6 +66,21 @@ def _studio_key(obj: dict[str, Any]) -> Key | None:
     return (meta.get("namespace"), studio) if studio and meta.get("namespace") else None
 
 
+def _settles(pod_event: dict[str, Any]) -> bool:
+    """Whether a pod's event may settle its studio's state: the pod went or is going, runs or
+    ended, or the kubelet reported on its containers (a pull error, a crash). Not its arrival
+    (the echo of its creation) nor a pending pod's scheduling steps, which only change the
+    conditions of a Starting that a later look writes once."""
+    if pod_event.get("type") == "DELETED":
+        return True
+    if pod_event.get("type") != "MODIFIED":
+        return False
+    pod = pod_event.get("object") or {}
+    status = pod.get("status") or {}
+    return bool(pod["metadata"].get("deletionTimestamp") or status.get("phase", "Pending") != "Pending"
+                or status.get("containerStatuses"))
+
+
 class Children:
     def __init__(self) -> None:
         self.indexes = {name: ChildIndex() for name in KINDS.values()}
@@ -73,8 +88,9 @@ class Children:
         self._listed: set[str] = set()
         # Set once every kind has been listed: until then a studio's children may be missing.
         self.listed = asyncio.Event()
-        # Called with (namespace, studio) whenever one of its children changed.
-        self.changed: Callable[[str, str], None] = lambda namespace, studio: None
+        # Called with (namespace, studio, urgent) whenever one of its children changed; urgent
+        # when a change of its pod may settle its state, which a user is waiting to see.
+        self.changed: Callable[[str, str, bool], None] = lambda namespace, studio, urgent: None
 
     def take(self, resource: Any, event: Any) -> bool:
         """Indexes a watch event of a studio's child; False for anything else, which goes on to kopf."""
@@ -94,14 +110,15 @@ class Children:
         if uid is None or (key is None and was is None):
             return False
         gone = event.get("type") == "DELETED"
+        urgent = index == "studio_pods" and _settles(event)
         if was is not None and (gone or was != key):
             self.indexes[index].drop(was, uid)
             del self._keys[uid]
-            self.changed(*was)
+            self.changed(*was, urgent)
         if key is not None and not gone:
             self.indexes[index].put(key, uid, obj)
             self._keys[uid] = key
-            self.changed(*key)
+            self.changed(*key, urgent)
         # An object that lost its studio label goes on to kopf, whose filters may want it now.
         return key is not None
 

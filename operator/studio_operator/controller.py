@@ -42,18 +42,19 @@ class Controller:
 
     def start(self) -> None:
         metrics.observe(self.cache, self.queue)
-        self.cache.children.changed = lambda namespace, name: self.enqueue("studio", namespace, name)
+        self.cache.children.changed = lambda namespace, name, urgent: self.enqueue("studio", namespace, name,
+                                                                                 urgent=urgent)
         self._running = asyncio.create_task(self._run(), name="controller")
 
     async def stop(self) -> None:
         if self._running:
             self._running.cancel()
         await self.queue.stop()
-        self.cache.children.changed = lambda namespace, name: None
+        self.cache.children.changed = lambda namespace, name, urgent: None
         await self.kube.close()
 
-    def enqueue(self, kind: str, *identity: Hashable, delay: float = 0.0) -> None:
-        self.queue.add((kind, *identity), delay)
+    def enqueue(self, kind: str, *identity: Hashable, delay: float = 0.0, urgent: bool = False) -> None:
+        self.queue.add((kind, *identity), delay, urgent)
 
     def event(self, involved: dict[str, Any], type_: str, reason: str, message: str) -> None:
         """Posts an Event about an object in the background; a lost Event is only logged."""

@@ -5,12 +5,16 @@ workers decide *what* to do from the latest observed state.
 - a key never runs twice at once; added while running, it runs again afterwards;
 - a failing key is retried with exponential backoff (or the server's Retry-After); a new event
   runs it sooner, except while the server's Retry-After holds: APF throttling means "not now";
-- a key may ask to be looked at again after a delay (timeouts, polling).
+- a key may ask to be looked at again after a delay (timeouts, polling);
+- an urgent key goes ahead of every other waiting key (an urgent add of a waiting key moves it
+  ahead): what a user waits to see, e.g. a pod that now runs, is not queued behind a burst of
+  new studios' and their children's first looks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 
@@ -29,16 +33,20 @@ class WorkQueue:
     def __init__(self, process: Process, workers: int = 16):
         self._process = process
         self._workers = workers
-        self._queue: asyncio.Queue[Key] = asyncio.Queue()
-        self._waiting: set[Key] = set()
+        # A key waits in one lane; moving it to the urgent one leaves a stale entry behind,
+        # skipped when reached. `_ready` counts the waiting keys.
+        self._urgent: collections.deque[Key] = collections.deque()
+        self._normal: collections.deque[Key] = collections.deque()
+        self._waiting: dict[Key, bool] = {}  # key -> urgent
+        self._ready = asyncio.Semaphore(0)
         self._running: set[Key] = set()
-        self._again: set[Key] = set()
+        self._again: dict[Key, bool] = {}  # added while running -> urgent
         self._timers: dict[Key, asyncio.TimerHandle] = {}
         self._failures: dict[Key, int] = {}
         self._hold: dict[Key, float] = {}  # loop time before which the server asked not to retry
         self._tasks: list[asyncio.Task] = []
 
-    def add(self, key: Key, delay: float = 0.0) -> None:
+    def add(self, key: Key, delay: float = 0.0, urgent: bool = False) -> None:
         hold = self._hold.get(key)
         if hold is not None:
             remaining = hold - asyncio.get_running_loop().time()
@@ -56,10 +64,24 @@ class WorkQueue:
             self._timers[key] = loop.call_later(delay, self._fire, key)
             return
         if key in self._running:
-            self._again.add(key)
+            self._again[key] = self._again.get(key, False) or urgent
         elif key not in self._waiting:
-            self._waiting.add(key)
-            self._queue.put_nowait(key)
+            self._waiting[key] = urgent
+            (self._urgent if urgent else self._normal).append(key)
+            self._ready.release()
+        elif urgent and not self._waiting[key]:
+            self._waiting[key] = True
+            self._urgent.append(key)
+
+    async def _next(self) -> Key:
+        await self._ready.acquire()
+        for lane, urgent in ((self._urgent, True), (self._normal, False)):
+            while lane:
+                key = lane.popleft()
+                if self._waiting.get(key) is urgent:
+                    del self._waiting[key]
+                    return key
+        raise AssertionError("a waiting key is in no lane")
 
     def _fire(self, key: Key) -> None:
         self._timers.pop(key, None)
@@ -80,8 +102,7 @@ class WorkQueue:
 
     async def _worker(self) -> None:
         while True:
-            key = await self._queue.get()
-            self._waiting.discard(key)
+            key = await self._next()
             self._running.add(key)
             try:
                 after = await self._process(key)
@@ -97,8 +118,7 @@ class WorkQueue:
             finally:
                 self._running.discard(key)
                 if key in self._again:
-                    self._again.discard(key)
-                    self.add(key)
+                    self.add(key, urgent=self._again.pop(key))
 
     def _backoff(self, key: Key, exc: Exception) -> float:
         failures = self._failures[key] = self._failures.get(key, 0) + 1

@@ -28,7 +28,7 @@ def _pod(uid: str, studio: str | None, namespace: str = "ns", name: str = "p") -
 
 def _children() -> tuple[Children, list]:
     children, queued = Children(), []
-    children.changed = lambda namespace, studio: queued.append((namespace, studio))
+    children.changed = lambda namespace, studio, urgent: queued.append((namespace, studio))
     return children, queued
 
 
@@ -72,6 +72,29 @@ def test_a_child_that_lost_its_label_is_dropped_and_goes_on_to_kopf():
     assert children.take(PODS, {"type": "MODIFIED", "object": _pod("u1", None)}) is False
     assert len(children.indexes["studio_pods"]) == 0
     assert queued == [("ns", "a"), ("ns", "a")]
+
+
+def test_only_a_pod_change_that_may_settle_its_studio_queues_it_as_urgent():
+    children, urgency = Children(), []
+    children.changed = lambda namespace, studio, urgent: urgency.append(urgent)
+    claims = references.Resource(group="", version="v1", plural="persistentvolumeclaims")
+
+    def pod(uid: str = "u2", **status) -> dict:
+        return {**_pod(uid, "s"), "status": status}
+
+    children.take(PODS, {"type": None, "object": pod("u1", phase="Running")})  # listed at startup
+    children.take(PODS, {"type": "ADDED", "object": pod(phase="Pending")})  # the echo of its creation
+    children.take(claims, {"type": "MODIFIED", "object": {**_pod("c1", "s"), "kind": "PersistentVolumeClaim"}})
+    children.take(PODS, {"type": "MODIFIED", "object": pod(phase="Pending", conditions=[{"type": "PodScheduled"}])})
+    assert urgency == [False, False, False, False]
+    children.take(PODS, {"type": "MODIFIED", "object": pod(phase="Pending", containerStatuses=[{"name": "ide"}])})
+    children.take(PODS, {"type": "MODIFIED", "object": pod(phase="Running")})
+    children.take(PODS, {"type": "MODIFIED", "object": pod(phase="Failed")})
+    going = pod(phase="Running")
+    going["metadata"]["deletionTimestamp"] = "2026-12-03T10:00:00Z"
+    children.take(PODS, {"type": "MODIFIED", "object": going})
+    children.take(PODS, {"type": "DELETED", "object": pod(phase="Running")})
+    assert urgency[4:] == [True] * 5
 
 
 def test_two_children_of_one_studio_are_both_kept():
