@@ -66,38 +66,23 @@ async def _ordered_queue() -> tuple[WorkQueue, list[str], asyncio.Event]:
 
 
 @pytest.mark.asyncio
-async def test_an_urgent_key_goes_ahead_of_the_waiting_ones():
+@pytest.mark.parametrize(
+    ("adds", "runs_after_first"),
+    [
+        pytest.param([("new-1", False), ("new-2", False), ("pod-running", True), ("new-3", False)],
+                     ["pod-running", "new-1", "new-2", "new-3"], id="an urgent key goes ahead of the waiting ones"),
+        pytest.param([("new-1", False), ("studio", False), ("studio", True)],
+                     ["studio", "new-1"], id="an urgent add moves a waiting key ahead and it runs once"),
+        pytest.param([("new-1", False), ("first", True)],
+                     ["first", "new-1"], id="a key made urgent while it runs runs again ahead of the waiting ones"),
+    ],
+)
+async def test_the_order_keys_run_in(adds, runs_after_first):
     queue, runs, release = await _ordered_queue()
-    queue.add("new-1")
-    queue.add("new-2")
-    queue.add("pod-running", urgent=True)
-    queue.add("new-3")
+    for key, urgent in adds:
+        queue.add(key, urgent=urgent)
     release.set()
     await _settle()
-    assert runs == ["first", "pod-running", "new-1", "new-2", "new-3"]
+    assert runs == ["first", *runs_after_first]
     assert len(queue) == 0
-    await queue.stop()
-
-
-@pytest.mark.asyncio
-async def test_an_urgent_add_moves_a_waiting_key_ahead_and_it_runs_once():
-    queue, runs, release = await _ordered_queue()
-    queue.add("new-1")
-    queue.add("studio")
-    queue.add("studio", urgent=True)
-    assert len(queue) == 2
-    release.set()
-    await _settle()
-    assert runs == ["first", "studio", "new-1"]
-    await queue.stop()
-
-
-@pytest.mark.asyncio
-async def test_a_key_made_urgent_while_it_runs_runs_again_ahead_of_the_waiting_ones():
-    queue, runs, release = await _ordered_queue()
-    queue.add("new-1")
-    queue.add("first", urgent=True)
-    release.set()
-    await _settle()
-    assert runs == ["first", "first", "new-1"]
     await queue.stop()
