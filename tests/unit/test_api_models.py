@@ -90,7 +90,7 @@ FORMATS = [
                  ["$(curl x)", "numpy; rm -rf /", "pandas >= 2", "git+https://x/y", "-e ."], id="PipPackage"),
     pytest.param(ImageRef, ["python:3.12-slim", "docker.io/codercom/code-server:4.96.4",
                             "r.example.com:5000/a/b@sha256:" + "a" * 64],
-                 ["Python:3", "python 3", "python:", "@sha256:abc"], id="ImageRef"),
+                 ["Python:3", "python 3", "python:", "@sha256:abc", "python:3.12-é"], id="ImageRef"),
     pytest.param(Repository, ["registry.example.com/studios/python", "localhost:5000/a"],
                  ["registry.example.com", "r.example.com/a:tag"], id="Repository"),
 ]
