@@ -11,6 +11,7 @@ the operator indexes them itself (child_index.py).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from typing import Any
 
 import kopf
 
-from . import index_readiness
+from . import index_readiness, kube
 from . import labels as L
 from .api.common import GROUP, VERSION
 from .config import Config
@@ -53,6 +54,20 @@ class RetryForever:
         return itertools.chain((1, 2, 5, 10), itertools.repeat(20))
 
 
+def _credentials(memo: kopf.Memo) -> asyncio.Future:
+    """One set of credentials for kopf's watches and the operator's writes, whichever asks first."""
+    if "credentials" not in memo:
+        memo.credentials = asyncio.ensure_future(kube.credentials())
+    return memo.credentials
+
+
+@kopf.on.login()
+async def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
+    # Any login after the first is kopf's answer to a 401: the credentials have expired.
+    renew, memo.logged_in = memo.get("logged_in", False), True
+    return await kube.connection_info(await _credentials(memo), renew)
+
+
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.persistence.finalizer = f"{GROUP}/finalizer"
@@ -80,7 +95,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     configure_admission(settings, config)
     memo.template_inputs = {}  # what each template's studios last saw of it (template_changed)
     memo.controller = Controller(
-        await Kube.connect(),
+        await Kube.connect(await _credentials(memo)),
         config,
         reconcilers={"studio": (reconcile_studio, "studios"), "template": (reconcile_template, "templates"),
                      "workspace": (reconcile_workspace, "workspaces")},

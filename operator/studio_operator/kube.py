@@ -1,11 +1,12 @@
 """The operator's Kubernetes client: server-side apply, create, delete and status patches.
 
-Credentials come from kr8s (kubeconfig, in-cluster service account, exec plugins); requests go
-over one aiohttp connection pool (aiohttp is kopf's own transport): measured with
-`python -m bench.clients`, a request costs the operator about a tenth of the CPU it costs
-through httpx (see bench/README.md). Every write goes through here, so there is one field
-manager. Errors surface as `ApiError` (retryable for 409, 429 and 5xx, with the server's
-Retry-After) or `RetryLater` (the connection failed); the work queue turns both into a backoff.
+Credentials come from kr8s (kubeconfig, in-cluster service account, exec plugins), and kopf's
+watches log in with the same ones (`connection_info`). Requests go over one aiohttp connection
+pool (aiohttp is kopf's own transport): measured with `python -m bench.clients`, a request costs
+the operator about a tenth of the CPU it costs through httpx (see bench/README.md). Every write
+goes through here, so there is one field manager. Errors surface as `ApiError` (retryable for
+409, 429 and 5xx, with the server's Retry-After) or `RetryLater` (the connection failed); the
+work queue turns both into a backoff.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import warnings
 from typing import Any
 
 import aiohttp
+import kopf
 import kr8s.asyncio
 
 from . import __version__
@@ -110,6 +112,38 @@ def _error_from(status: int, body: bytes, retry_after: str | None) -> ApiError:
     return ApiError(status, reason, message, float(retry_after) if retry_after else None)
 
 
+async def credentials() -> Any:
+    """kr8s's credentials from the kubeconfig or the pod's service account: the server, a token or
+    client certificate (an exec plugin's, if the kubeconfig names one), and how to renew them."""
+    # kr8s warns about API server versions newer than it was tested with; we use only its
+    # credentials, which do not depend on the server version.
+    warnings.filterwarnings("ignore", message="Kubernetes version .* is not supported", category=UserWarning)
+    return (await kr8s.asyncio.api()).auth
+
+
+async def connection_info(auth: Any, renew: bool) -> kopf.ConnectionInfo:
+    """The credentials as kopf's login handlers give them. kopf's own login reads only static tokens
+    and certificates from a kubeconfig (it leaves exec plugins to the `kubernetes` package, which the
+    operator does not load: launch.py). kopf asks again when the server refused them (401): `renew`
+    then reads them afresh, as `Kube.request` does, running the exec plugin or rereading the
+    rotated service account token."""
+    if renew:
+        await auth.reauthenticate()
+    return kopf.ConnectionInfo(
+        server=auth.server,
+        ca_path=_path(auth.server_ca_file),
+        # insecure-skip-tls-verify, which kr8s keeps only for the SSL context it makes itself.
+        insecure=bool(getattr(auth, "_insecure_skip_tls_verify", False)),
+        token=auth.token or None,
+        certificate_path=_path(auth.client_cert_file),
+        private_key_path=_path(auth.client_key_file),
+    )
+
+
+def _path(path: Any) -> str | None:
+    return str(path) if path else None
+
+
 class Kube:
     """Thin async access to the API server for the reconcilers."""
 
@@ -124,11 +158,8 @@ class Kube:
         self.session = session
 
     @classmethod
-    async def connect(cls) -> Kube:
-        # kr8s warns about API server versions newer than it was tested with; we use only its
-        # credentials, which do not depend on the server version.
-        warnings.filterwarnings("ignore", message="Kubernetes version .* is not supported", category=UserWarning)
-        auth = (await kr8s.asyncio.api()).auth
+    async def connect(cls, auth: Any = None) -> Kube:
+        auth = auth or await credentials()
         connector = aiohttp.TCPConnector(ssl=await auth.ssl_context(), limit=cls.CONNECTIONS)
         return cls(auth, aiohttp.ClientSession(connector=connector, timeout=cls.TIMEOUT,
                                                headers={"User-Agent": USER_AGENT}))

@@ -7,6 +7,7 @@ enough, and the API server refuses anything permissions.py does not list.
 
 from __future__ import annotations
 
+import json
 import pathlib
 import subprocess
 
@@ -37,7 +38,9 @@ def render(cluster: Cluster, *args: str, release: str = RELEASE, namespace: str 
 
 def operator_kubeconfig(cluster: Cluster, directory: pathlib.Path) -> str:
     """A kubeconfig for the chart's operator ServiceAccount, its RBAC (and the member ClusterRoles)
-    applied from the chart."""
+    applied from the chart. Its token comes from an exec plugin, as cloud clusters' kubeconfigs
+    have it: kopf's own login does not run exec plugins, so every e2e test also proves that the
+    operator's watches log in through its own handler (kube.connection_info)."""
     templates = ("namespace", "serviceaccount", "clusterrole", "clusterrolebinding", "role", "rolebinding",
                  "member-clusterroles")
     identity = render(cluster, "--set", "createNamespace=true", *(f"--show-only=templates/{t}.yaml" for t in templates))
@@ -45,13 +48,19 @@ def operator_kubeconfig(cluster: Cluster, directory: pathlib.Path) -> str:
                     input=yaml.safe_dump_all(identity))
     account = next(d["metadata"]["name"] for d in identity if d["kind"] == "ServiceAccount")
     token = cluster.kubectl("-n", NAMESPACE, "create", "token", account, "--duration=24h").stdout.strip()
+    credential = directory / "operator-credential.json"
+    credential.touch(mode=0o600)
+    credential.write_text(json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                                      "status": {"token": token}}))
     admin = yaml.safe_load(cluster.kubectl("config", "view", "--raw", "--minify", "--flatten").stdout)
     context = admin["contexts"][0]["context"]
     config = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": admin["clusters"],
-        "users": [{"name": account, "user": {"token": token}}],
+        "users": [{"name": account, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1", "command": "cat", "args": [str(credential)],
+            "interactiveMode": "Never"}}}],
         "contexts": [{"name": account, "context": {"cluster": context["cluster"], "user": account}}],
         "current-context": account,
     }
