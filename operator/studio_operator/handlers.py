@@ -62,10 +62,10 @@ def _credentials(memo: kopf.Memo) -> asyncio.Future:
 
 
 @kopf.on.login()
-async def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
+async def login(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> kopf.ConnectionInfo:
     # Any login after the first is kopf's answer to a 401: the credentials have expired.
     renew, memo.logged_in = memo.get("logged_in", False), True
-    return await kube.connection_info(await _credentials(memo), renew)
+    return await kube.connection_info(await _credentials(memo), renew, settings.networking.trust_env)
 
 
 @kopf.on.startup()

@@ -121,7 +121,7 @@ async def credentials() -> Any:
     return (await kr8s.asyncio.api()).auth
 
 
-async def connection_info(auth: Any, renew: bool) -> kopf.ConnectionInfo:
+async def connection_info(auth: Any, renew: bool, trust_env: bool = False) -> kopf.ConnectionInfo:
     """The credentials as kopf's login handlers give them. kopf's own login reads only static tokens
     and certificates from a kubeconfig (it leaves exec plugins to the `kubernetes` package, which the
     operator does not load: launch.py). kopf asks again when the server refused them (401): `renew`
@@ -137,7 +137,17 @@ async def connection_info(auth: Any, renew: bool) -> kopf.ConnectionInfo:
         token=auth.token or None,
         certificate_path=_path(auth.client_cert_file),
         private_key_path=_path(auth.client_key_file),
+        proxy_url=proxy_of(auth),
+        trust_env=trust_env,
     )
+
+
+def proxy_of(auth: Any) -> str | None:
+    """The kubeconfig cluster's proxy-url; a service account has none (kr8s then has no cluster)."""
+    try:
+        return auth.proxy
+    except AttributeError:
+        return None
 
 
 def _path(path: Any) -> str | None:
@@ -177,7 +187,8 @@ class Kube:
                 headers["Authorization"] = f"Bearer {self.auth.token}"
             try:
                 async with self.session.request(method, self.auth.server + path, data=data, headers=headers,
-                                                params=params, server_hostname=self.auth.tls_server_name) as resp:
+                                                params=params, server_hostname=self.auth.tls_server_name,
+                                                proxy=proxy_of(self.auth)) as resp:
                     content = await resp.read()
                     status, retry_after = resp.status, resp.headers.get("Retry-After")
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:

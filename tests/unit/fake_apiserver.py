@@ -35,11 +35,11 @@ async def serving(other: Handler | None = None) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-def kubeconfig(directory: pathlib.Path, server: str, user: dict[str, Any]) -> pathlib.Path:
+def kubeconfig(directory: pathlib.Path, server: str, user: dict[str, Any], **cluster: Any) -> pathlib.Path:
     path = directory / "kubeconfig"
     path.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "c",
-        "clusters": [{"name": "c", "cluster": {"server": server}}],
+        "clusters": [{"name": "c", "cluster": {"server": server, **cluster}}],
         "users": [{"name": "u", "user": user}],
         "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
     }))

@@ -7,8 +7,10 @@ import sys
 
 import kopf
 import pytest
+from aiohttp import web
 
 from studio_operator import handlers
+from studio_operator.kube import Kube
 
 from .fake_apiserver import kubeconfig, serving
 
@@ -29,10 +31,30 @@ async def test_kopf_logs_in_with_the_exec_plugins_token_and_renews_it_when_asked
                           "args": ["-c", PLUGIN, str(tmp_path / "runs")], "interactiveMode": "Never"}}
     async with serving() as server:
         monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path, server, exec_user)))
-        memo = kopf.Memo()
-        first = await handlers.login(memo=memo)
-        assert (first.server, first.token) == (server, "token-1")
-        again = await handlers.login(memo=memo)
+        memo, settings = kopf.Memo(), kopf.OperatorSettings()
+        first = await handlers.login(memo=memo, settings=settings)
+        assert (first.server, first.token, first.proxy_url) == (server, "token-1", None)
+        again = await handlers.login(memo=memo, settings=settings)
         assert again.token == "token-2"
         # The operator's writes use the same credentials, renewed with them.
         assert (await handlers._credentials(memo)).token == "token-2"
+
+
+@pytest.mark.asyncio
+async def test_the_kubeconfigs_proxy_carries_the_watches_and_the_writes(tmp_path, monkeypatch):
+    seen = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        seen.append(str(request.url))  # a proxy is asked for the whole URL, not just its path
+        return web.json_response({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "studio"}})
+
+    async with serving(proxy) as proxy_url:
+        server = "http://apiserver.invalid:6443"  # reachable only through the proxy
+        monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path, server, {"token": "t"}, **{"proxy-url": proxy_url})))
+        memo = kopf.Memo()
+        info = await handlers.login(memo=memo, settings=kopf.OperatorSettings())
+        assert (info.server, info.proxy_url) == (server, proxy_url)
+        client = await Kube.connect(await handlers._credentials(memo))
+        assert (await client.get("v1", "Pod", "ns", "studio"))["metadata"]["name"] == "studio"
+        await client.close()
+    assert seen[-1] == f"{server}/api/v1/namespaces/ns/pods/studio"
