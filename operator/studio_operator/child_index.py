@@ -66,10 +66,16 @@ def _studio_key(obj: dict[str, Any]) -> Key | None:
     return (meta.get("namespace"), studio) if studio and meta.get("namespace") else None
 
 
+# What a kubelet says of a pending pod's containers while it creates them (pulling the image
+# included): every pod passes through it, and it settles nothing.
+BEING_CREATED = frozenset({"ContainerCreating", "PodInitializing"})
+
+
 def _settles(pod_event: dict[str, Any]) -> bool:
     """Whether a pod's event may settle its studio's state: the pod went or is going, runs or
-    ended, or the kubelet reported on its containers (a pull error, a crash). Not its arrival
-    (the echo of its creation) nor a pending pod's scheduling steps, which only change the
+    ended, or the kubelet reported a container running, ended, or waiting for something other
+    than its creation (a pull error, a crash loop). Not its arrival (the echo of its creation),
+    a pending pod's scheduling steps, nor its containers being created, which only change the
     conditions of a Starting that a later look writes once."""
     if pod_event.get("type") == "DELETED":
         return True
@@ -78,7 +84,12 @@ def _settles(pod_event: dict[str, Any]) -> bool:
     pod = pod_event.get("object") or {}
     status = pod.get("status") or {}
     return bool(pod["metadata"].get("deletionTimestamp") or status.get("phase", "Pending") != "Pending"
-                or status.get("containerStatuses"))
+                or any(_container_news(c.get("state") or {}) for c in status.get("containerStatuses") or ()))
+
+
+def _container_news(state: dict[str, Any]) -> bool:
+    waiting = state.get("waiting") or {}
+    return "running" in state or "terminated" in state or waiting.get("reason") not in BEING_CREATED
 
 
 class Children:

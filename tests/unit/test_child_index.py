@@ -86,15 +86,18 @@ def test_only_a_pod_change_that_may_settle_its_studio_queues_it_as_urgent():
     children.take(PODS, {"type": "ADDED", "object": pod(phase="Pending")})  # the echo of its creation
     children.take(claims, {"type": "MODIFIED", "object": {**_pod("c1", "s"), "kind": "PersistentVolumeClaim"}})
     children.take(PODS, {"type": "MODIFIED", "object": pod(phase="Pending", conditions=[{"type": "PodScheduled"}])})
-    assert urgency == [False, False, False, False]
-    children.take(PODS, {"type": "MODIFIED", "object": pod(phase="Pending", containerStatuses=[{"name": "ide"}])})
+    creating = [{"name": "ide", "state": {"waiting": {"reason": "ContainerCreating"}}}]  # a kubelet pulling, say
+    children.take(PODS, {"type": "MODIFIED", "object": pod(phase="Pending", containerStatuses=creating)})
+    assert urgency == [False] * 5
+    pull_error = [{"name": "ide", "state": {"waiting": {"reason": "ErrImagePull", "message": "not found"}}}]
+    children.take(PODS, {"type": "MODIFIED", "object": pod(phase="Pending", containerStatuses=pull_error)})
     children.take(PODS, {"type": "MODIFIED", "object": pod(phase="Running")})
     children.take(PODS, {"type": "MODIFIED", "object": pod(phase="Failed")})
     going = pod(phase="Running")
     going["metadata"]["deletionTimestamp"] = "2026-12-03T10:00:00Z"
     children.take(PODS, {"type": "MODIFIED", "object": going})
     children.take(PODS, {"type": "DELETED", "object": pod(phase="Running")})
-    assert urgency[4:] == [True] * 5
+    assert urgency[5:] == [True] * 5
 
 
 def test_two_children_of_one_studio_are_both_kept():
