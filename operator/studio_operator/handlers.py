@@ -55,20 +55,27 @@ class RetryForever:
 
 
 def _credentials(memo: kopf.Memo) -> asyncio.Future:
-    """One set of credentials for kopf's watches and the operator's writes, whichever asks first."""
-    if "credentials" not in memo:
-        memo.credentials = asyncio.ensure_future(kube.credentials())
-    return memo.credentials
+    """One set of credentials for kopf's watches and the operator's writes, whichever asks first.
+    Getting them asks the API server its version: if that failed (a server not up yet), the next
+    login or startup retry asks again."""
+    pending = memo.get("credentials")
+    if pending is None or (pending.done() and (pending.cancelled() or pending.exception() is not None)):
+        memo.credentials = pending = asyncio.ensure_future(kube.credentials())
+    return pending
 
 
-@kopf.on.login()
+# Both ask the API server for its version first (kr8s): one that is not up yet is asked again
+# in 5 s, not kopf's default 60.
+@kopf.on.login(backoff=5)
 async def login(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> kopf.ConnectionInfo:
-    # Any login after the first is kopf's answer to a 401: the credentials have expired.
-    renew, memo.logged_in = memo.get("logged_in", False), True
-    return await kube.connection_info(await _credentials(memo), renew, settings.networking.trust_env)
+    # Any login after a successful one is kopf's answer to a 401: the credentials have expired.
+    info = await kube.connection_info(await _credentials(memo), memo.get("logged_in", False),
+                                      settings.networking.trust_env)
+    memo.logged_in = True
+    return info
 
 
-@kopf.on.startup()
+@kopf.on.startup(backoff=5)
 async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     settings.persistence.finalizer = f"{GROUP}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+import httpx
 import kopf
 import pytest
 from aiohttp import web
@@ -58,3 +59,15 @@ async def test_the_kubeconfigs_proxy_carries_the_watches_and_the_writes(tmp_path
         assert (await client.get("v1", "Pod", "ns", "studio"))["metadata"]["name"] == "studio"
         await client.close()
     assert seen[-1] == f"{server}/api/v1/namespaces/ns/pods/studio"
+
+
+@pytest.mark.asyncio
+async def test_a_login_that_found_no_server_is_tried_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path, "http://127.0.0.1:9", {"token": "t"})))  # nothing listens
+    memo, settings = kopf.Memo(), kopf.OperatorSettings()
+    with pytest.raises(httpx.ConnectError):
+        await handlers.login(memo=memo, settings=settings)
+    async with serving() as server:
+        monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path, server, {"token": "t"})))
+        info = await handlers.login(memo=memo, settings=settings)
+    assert (info.server, info.token) == (server, "t")
