@@ -61,7 +61,8 @@ class OperatorProcess:
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float | None = 60) -> None:
+        """Starts the process and, unless timeout is None, waits until it is ready."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.port = free_port()
         self.metrics_port = free_port()
@@ -74,6 +75,11 @@ class OperatorProcess:
              "--webhook-port", str(self.webhook_port)],
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
+        if timeout is not None:
+            self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        """Until it answers its liveness probe and its webhooks are registered."""
         deadline = time.monotonic() + timeout
         while not self.healthy() or not self._webhooks_registered():
             if self.proc.poll() is not None:

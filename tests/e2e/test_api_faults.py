@@ -226,6 +226,28 @@ def test_outage_longer_than_any_retry_budget(cluster: Cluster, namespace: str, p
     assert pvc_uid(cluster, namespace, "before-home") == volume
 
 
+def test_an_operator_started_while_the_api_server_refuses_everything_starts_once_it_answers(
+        cluster: Cluster, operator: OperatorProcess, proxy: FaultProxy, tmp_path):
+    """As when the operator's pod starts before a restarting control plane answers: logging in
+    asks the server for its version, and a failed login is tried again every 5 s."""
+    operator.stop()
+    proxy.inject(Faults({"503": 1.0}))
+    op = OperatorProcess(proxy.kubeconfig(str(tmp_path / "kubeconfig")), ROOT / ".work" / "operator-faults.log",
+                         kubectl=cluster.kubectl)
+    op.start(timeout=None)
+    try:
+        time.sleep(8)
+        assert alive(op) and not op.healthy(), "started, or exited, with every request refused"
+        refused = proxy.counts["503"]
+        proxy.inject(None)
+        started = time.monotonic()
+        op.wait_ready(timeout=30)
+        print(f"ready {time.monotonic() - started:.1f}s after the API server answered ({refused} requests refused)")
+    finally:
+        op.stop()
+    assert refused > 0
+
+
 def test_hung_writes_time_out_and_are_retried(cluster: Cluster, namespace: str, proxy: FaultProxy,
                                               proxied_operator: OperatorProcess, rest: Rest, request):
     """Writes that never get an answer (a half-open connection) must not hold their studios for ever."""
