@@ -76,7 +76,11 @@ class OperatorProcess:
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
         if timeout is not None:
-            self.wait_ready(timeout)
+            try:
+                self.wait_ready(timeout)
+            except AssertionError:
+                self.stop()  # not left behind, retrying on its own, after the test run
+                raise
 
     def wait_ready(self, timeout: float) -> None:
         """Until it answers its liveness probe and its webhooks are registered."""
