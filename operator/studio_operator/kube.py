@@ -165,6 +165,7 @@ class Kube:
 
     def __init__(self, auth: Any, session: aiohttp.ClientSession):
         self.auth = auth  # kr8s's credentials: server, token, and how to refresh them
+        self.proxy = proxy_of(auth)
         self.session = session
 
     @classmethod
@@ -188,7 +189,7 @@ class Kube:
             try:
                 async with self.session.request(method, self.auth.server + path, data=data, headers=headers,
                                                 params=params, server_hostname=self.auth.tls_server_name,
-                                                proxy=proxy_of(self.auth)) as resp:
+                                                proxy=self.proxy) as resp:
                     content = await resp.read()
                     status, retry_after = resp.status, resp.headers.get("Retry-After")
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
