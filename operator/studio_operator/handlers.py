@@ -54,7 +54,7 @@ class RetryForever:
         return itertools.chain((1, 2, 5, 10), itertools.repeat(20))
 
 
-def _credentials(memo: kopf.Memo) -> asyncio.Future:
+def shared_credentials(memo: kopf.Memo) -> asyncio.Future:
     """One set of credentials for kopf's watches and the operator's writes, whichever asks first.
     Getting them asks the API server its version: if that failed (a server not up yet), the next
     login or startup retry asks again."""
@@ -69,7 +69,7 @@ def _credentials(memo: kopf.Memo) -> asyncio.Future:
 @kopf.on.login(backoff=5)
 async def login(memo: kopf.Memo, settings: kopf.OperatorSettings, **_: Any) -> kopf.ConnectionInfo:
     # Any login after a successful one is kopf's answer to a 401: the credentials have expired.
-    info = await kube.connection_info(await _credentials(memo), memo.get("logged_in", False),
+    info = await kube.connection_info(await shared_credentials(memo), memo.get("logged_in", False),
                                       settings.networking.trust_env)
     memo.logged_in = True
     return info
@@ -102,7 +102,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     configure_admission(settings, config)
     memo.template_inputs = {}  # what each template's studios last saw of it (template_changed)
     memo.controller = Controller(
-        await Kube.connect(await _credentials(memo)),
+        await Kube.connect(await shared_credentials(memo)),
         config,
         reconcilers={"studio": (reconcile_studio, "studios"), "template": (reconcile_template, "templates"),
                      "workspace": (reconcile_workspace, "workspaces")},

@@ -38,11 +38,11 @@ async def test_kopf_logs_in_with_the_exec_plugins_token_and_renews_it_when_asked
         again = await handlers.login(memo=memo, settings=settings)
         assert again.token == "token-2"
         # The operator's writes use the same credentials, renewed with them.
-        assert (await handlers._credentials(memo)).token == "token-2"
+        assert (await handlers.shared_credentials(memo)).token == "token-2"
 
 
 @pytest.mark.asyncio
-async def test_the_kubeconfigs_proxy_carries_the_watches_and_the_writes(tmp_path, monkeypatch):
+async def test_the_kubeconfigs_proxy_is_handed_to_kopf_and_carries_the_writes(tmp_path, monkeypatch):
     seen = []
 
     async def proxy(request: web.Request) -> web.Response:
@@ -55,7 +55,7 @@ async def test_the_kubeconfigs_proxy_carries_the_watches_and_the_writes(tmp_path
         memo = kopf.Memo()
         info = await handlers.login(memo=memo, settings=kopf.OperatorSettings())
         assert (info.server, info.proxy_url) == (server, proxy_url)
-        client = await Kube.connect(await handlers._credentials(memo))
+        client = await Kube.connect(await handlers.shared_credentials(memo))
         assert (await client.get("v1", "Pod", "ns", "studio"))["metadata"]["name"] == "studio"
         await client.close()
     assert seen[-1] == f"{server}/api/v1/namespaces/ns/pods/studio"
