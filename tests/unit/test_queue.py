@@ -81,6 +81,8 @@ async def test_the_order_keys_run_in(adds, runs_after_first):
     queue, runs, release = await _ordered_queue()
     for key, urgent in adds:
         queue.add(key, urgent=urgent)
+    # The depth metric counts each waiting key once; "first" is running, so it is not waiting.
+    assert len(queue) == len({key for key, _ in adds} - {"first"})
     release.set()
     await _settle()
     assert runs == ["first", *runs_after_first]
