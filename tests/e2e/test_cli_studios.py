@@ -166,6 +166,11 @@ def test_open_forwards_the_main_port(cluster: Cluster, namespace: str, request):
             for _ in range(2):  # each connection gets its own stream
                 with urllib.request.urlopen(url, timeout=30) as resp:
                     assert resp.read() == b"hello from the studio"
+            # A second `open` on the port the first holds: an error, not a traceback.
+            busy = url.rsplit(":", 1)[1].rstrip("/")
+            second = studioctl(cluster, "studio", "open", "hal", "-n", namespace, "--port", busy)
+            assert (second.returncode, second.stdout) == (1, "")
+            assert second.stderr == f"error: cannot listen on 127.0.0.1:{busy}: Address already in use\n"
         finally:
             proc.send_signal(signal.SIGINT)
             _, err = proc.communicate(timeout=30)

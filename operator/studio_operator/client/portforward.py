@@ -33,6 +33,26 @@ def _pump(a: socket.socket, b: socket.socket) -> None:
                 key.data.sendall(data)
 
 
+def _listen(address: str, port: int) -> socket.socket:
+    """A listening socket on address:port; StudioError naming both and the OS's reason when it
+    cannot be had (the port is taken or privileged, the address is not this machine's)."""
+    # An IPv6 literal needs an AF_INET6 socket; a host name or IPv4 address an AF_INET one.
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+        sock.listen()
+    except OSError as exc:
+        sock.close()
+        raise StudioError(f"cannot listen on {_host_port(address, port)}: {exc.strerror or exc}") from None
+    return sock
+
+
+def _host_port(host: str, port: int) -> str:
+    """host:port, with an IPv6 literal in brackets as URLs write it."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class PortForward:
     """Listens on address:local_port (0 picks a free port; see `.url`) and forwards each
     connection to port of the pod, each over its own API server stream. Serves in a background
@@ -41,7 +61,7 @@ class PortForward:
     def __init__(self, client: Client, namespace: str, pod: str, port: int, local_port: int = 0, address: str = "127.0.0.1"):
         self._client = client
         self.namespace, self.pod, self.port = namespace, pod, port
-        self._listener = socket.create_server((address, local_port))
+        self._listener = _listen(address, local_port)
         self.address, self.local_port = self._listener.getsockname()[:2]
         # kubernetes.stream swaps a method on the ApiClient while it opens a stream: one at a time.
         self._opening = threading.Lock()
@@ -64,7 +84,7 @@ class PortForward:
 
     @property
     def url(self) -> str:
-        return f"http://{self.address}:{self.local_port}/"
+        return f"http://{_host_port(self.address, self.local_port)}/"
 
     def _forward(self, conn: socket.socket) -> None:
         with conn:
