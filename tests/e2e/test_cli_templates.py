@@ -65,4 +65,6 @@ def test_logs_of_a_build(cluster: Cluster, tmp_path, request):
                                         "Pushed registry.example.com/studios/np"]
     tail = studioctl(cluster, "template", "logs", tpl, "--tail", "1")
     assert tail.stdout.splitlines() == ["Pushed registry.example.com/studios/np"]
+    nothing = studioctl(cluster, "template", "logs", tpl, "--tail", "0")  # as kubectl logs --tail=0
+    assert (nothing.returncode, nothing.stdout, nothing.stderr) == (0, "", "")
     assert json.loads(studioctl(cluster, "template", "status", tpl, "-o", "json").stdout)["build"]["job"] == job

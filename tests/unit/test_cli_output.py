@@ -72,7 +72,8 @@ def test_global_flags_work_before_and_after_the_subcommand():
 
 
 @pytest.mark.parametrize("argv", [[], ["ws"], ["studio", "list", "--state", "Sleeping"], ["ws", "add-user", "w"],
-                                  ["template", "logs"], ["doctor", "--stuck-after", "later"], ["-o", "wide", "ws", "list"]])
+                                  ["template", "logs"], ["template", "logs", "t", "--tail", "-1"],
+                                  ["doctor", "--stuck-after", "later"], ["-o", "wide", "ws", "list"]])
 def test_usage_errors_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args(argv)

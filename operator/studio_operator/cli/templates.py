@@ -58,8 +58,16 @@ def cmd_status(args: argparse.Namespace, client: Client) -> int:
 
 
 def cmd_logs(args: argparse.Namespace, client: Client) -> int:
-    say(client.templates[args.name].logs(tail_lines=args.tail).rstrip("\n"))
+    log = client.templates[args.name].logs(tail_lines=args.tail)
+    if log:  # an empty log (--tail 0) prints nothing, not an empty line
+        say(log.rstrip("\n"))
     return 0
+
+
+def _line_count(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"invalid line count {text!r}: use 0 or more")
+    return int(text)
 
 
 def register(groups: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -68,4 +76,4 @@ def register(groups: argparse._SubParsersAction, common: argparse.ArgumentParser
     add("status", cmd_status, "show a template's image and latest build").add_argument("name")
     p = add("logs", cmd_logs, "print the log of a template's latest image build")
     p.add_argument("name")
-    p.add_argument("--tail", type=int, metavar="LINES", help="only the last LINES lines")
+    p.add_argument("--tail", type=_line_count, metavar="LINES", help="only the last LINES lines (0: none)")

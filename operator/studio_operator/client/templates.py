@@ -23,7 +23,8 @@ class Template(Handle[api.CodeStudioTemplate]):
         return self.info().status.build
 
     def logs(self, tail_lines: int | None = None) -> str:
-        """The log of the latest build's pod (in the operator's namespace)."""
+        """The log of the latest build's pod (in the operator's namespace); with tail_lines, only
+        its last tail_lines lines (0: none, as `kubectl logs --tail=0`)."""
         template = self.info()
         if template.spec.image.build is None:
             raise StudioError(f"template {self.name} uses a prebuilt image; it has no build")
@@ -38,7 +39,7 @@ class Template(Handle[api.CodeStudioTemplate]):
             hint = f"; the operator recorded: {build.message}" if build.message else ""
             raise NotFound(f"build job {namespace}/{build.job} has no pods left{hint}")
         newest = max(pods, key=lambda p: p.metadata.creation_timestamp)
-        kwargs = {"tail_lines": tail_lines} if tail_lines else {}
+        kwargs = {"tail_lines": tail_lines} if tail_lines is not None else {}
         with api_errors():
             return core.read_namespaced_pod_log(newest.metadata.name, namespace, **kwargs)
 
