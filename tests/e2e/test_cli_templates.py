@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
-from tests.e2e.cli import studioctl, studioctl_json
+from tests.e2e.cli import STUDIOCTL, studioctl, studioctl_json
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.studios import BUILD_NAMESPACE, build_template, make_template
 
@@ -67,4 +68,11 @@ def test_logs_of_a_build(cluster: Cluster, tmp_path, request):
     assert tail.stdout.splitlines() == ["Pushed registry.example.com/studios/np"]
     nothing = studioctl(cluster, "template", "logs", tpl, "--tail", "0")  # as kubectl logs --tail=0
     assert (nothing.returncode, nothing.stdout, nothing.stderr) == (0, "", "")
+    # An operator installed elsewhere runs its builds there: the flag, or the variable, says where.
+    elsewhere = studioctl(cluster, "template", "logs", tpl, "--operator-namespace", "elsewhere")
+    assert elsewhere.returncode == 1
+    assert elsewhere.stderr.startswith(f"error: build job elsewhere/{job} has no pods left"), elsewhere.stderr
+    from_env = subprocess.run([str(STUDIOCTL), "template", "logs", tpl], capture_output=True, text=True, timeout=60,
+                              env={**cluster.env, "STUDIO_OPERATOR_NAMESPACE": "elsewhere"})
+    assert (from_env.returncode, from_env.stderr) == (1, elsewhere.stderr)
     assert json.loads(studioctl(cluster, "template", "status", tpl, "-o", "json").stdout)["build"]["job"] == job

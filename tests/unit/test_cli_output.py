@@ -71,6 +71,18 @@ def test_global_flags_work_before_and_after_the_subcommand():
     assert waited.wait and waited.timeout == 120 and waited.output == "table" and waited.namespace is None
 
 
+def test_the_operator_namespace_is_studio_system_unless_given(monkeypatch):
+    """Where `template logs` looks for build pods and doctor for the Deployment."""
+    monkeypatch.delenv("STUDIO_OPERATOR_NAMESPACE", raising=False)
+    assert build_parser().parse_args(["template", "logs", "t"]).operator_namespace == "studio-system"
+    for argv in (["--operator-namespace", "ops", "template", "logs", "t"], ["template", "logs", "t", "--operator-namespace", "ops"],
+                 ["doctor", "--operator-namespace", "ops"]):
+        assert build_parser().parse_args(argv).operator_namespace == "ops"
+    monkeypatch.setenv("STUDIO_OPERATOR_NAMESPACE", "from-env")
+    assert build_parser().parse_args(["template", "logs", "t"]).operator_namespace == "from-env"
+    assert build_parser().parse_args(["template", "logs", "t", "--operator-namespace", "ops"]).operator_namespace == "ops"
+
+
 @pytest.mark.parametrize("argv", [[], ["ws"], ["studio", "list", "--state", "Sleeping"], ["ws", "add-user", "w"],
                                   ["template", "logs"], ["template", "logs", "t", "--tail", "-1"],
                                   ["doctor", "--stuck-after", "later"], ["-o", "wide", "ws", "list"]])

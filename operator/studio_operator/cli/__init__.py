@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(_prog()).parse_args(argv)  # exits 2 on a usage error
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     try:
-        client = Client(kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace)
+        client = Client(kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace,
+                        operator_namespace=args.operator_namespace)
         return args.handler(args, client)
     except StudioError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+from ..api.common import OPERATOR_NAMESPACE
 from ..client import Client, Operation
 from . import output
 
@@ -42,6 +44,10 @@ def connection_options(suppress: bool) -> argparse.ArgumentParser:
     g.add_argument("--context", default=default(None), help="kubeconfig context")
     g.add_argument("-n", "--namespace", default=default(None), help="namespace (default: the context's, else default)")
     g.add_argument("-o", "--output", choices=output.FORMATS, default=default("table"), help="output format")
+    g.add_argument("--operator-namespace", metavar="NS",
+                   default=default(os.environ.get("STUDIO_OPERATOR_NAMESPACE") or OPERATOR_NAMESPACE),
+                   help="namespace of the operator's Deployment and build jobs "
+                        f"(default: $STUDIO_OPERATOR_NAMESPACE, else {OPERATOR_NAMESPACE})")
     return p
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..api.common import OPERATOR_NAMESPACE
 from ..client import Client
 from .common import emit, parse_duration
 
@@ -40,7 +39,5 @@ def register(groups: argparse._SubParsersAction, common: argparse.ArgumentParser
     p.add_argument("--operator-url", metavar="URL", default=os.environ.get("STUDIO_OPERATOR_URL"),
                    help="liveness endpoint of an operator run outside the cluster, e.g. http://127.0.0.1:8080/healthz "
                         "(default: $STUDIO_OPERATOR_URL)")
-    p.add_argument("--operator-namespace", default=OPERATOR_NAMESPACE, metavar="NS",
-                   help=f"namespace of the operator's Deployment and build jobs (default {OPERATOR_NAMESPACE})")
     p.add_argument("--stuck-after", type=parse_duration, default=60.0, metavar="DURATION",
                    help="call a deletion or an unreconciled object stuck after this long (default 60s)")
