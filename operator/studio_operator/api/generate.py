@@ -58,6 +58,11 @@ def _limits(schema: dict[str, Any]) -> list[str]:
         out.append("unique by " + " and ".join(schema["x-kubernetes-list-map-keys"]))
     elif schema.get("x-kubernetes-list-type") == "set":
         out.append("no duplicates")
+    # Items and map values that are objects have rows of their own; scalar ones only this one.
+    for key in ("items", "additionalProperties"):
+        inner = schema.get(key)
+        if isinstance(inner, dict) and "properties" not in inner:
+            out += [f"each {limit}" for limit in _limits(inner)]
     return out
 
 
@@ -69,13 +74,15 @@ def _rules(schema: dict[str, Any]) -> list[str]:
 
 
 def _rules_by_field(schema: dict[str, Any], path: str, out: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Messages of rules that name a field below where they sit (fieldPath), by that field's path."""
+    """Messages of rules that name a field below where they sit (fieldPath), by that field's path;
+    rules on array items (each Workspace member) count too."""
     for rule in schema.get("x-kubernetes-validations", []):
         if "fieldPath" in rule:
             out.setdefault(path + rule["fieldPath"], []).append(rule["message"])
-    inner = schema.get("items", schema)
-    for name, prop in inner.get("properties", {}).items():
-        _rules_by_field(prop, f"{path}{'[]' if inner is not schema else ''}.{name}", out)
+    if isinstance(schema.get("items"), dict):
+        _rules_by_field(schema["items"], path + "[]", out)
+    for name, prop in schema.get("properties", {}).items():
+        _rules_by_field(prop, f"{path}.{name}", out)
     return out
 
 
