@@ -260,6 +260,10 @@ CASES: dict[str, tuple[Callable[[World], str], str]] = {
     "studio-env-value-over-32k": (lambda w: refusal(lambda: w.as_(
         MEMBER, "POST", studios_path(w.a), w.studio("x", owner=None, env=[{"name": "BIG", "value": "x" * 40000}]))),
         "may not be more than 32768"),
+    "template-argument-over-32k": (lambda w: refusal(lambda: w.as_(None, "POST", templates_path(), template_manifest(
+        "hostile-args", args=["-c", "x" * 40000]))), "spec.args[1]: Too long: may not be more than 32768"),
+    "template-command-over-32k": (lambda w: refusal(lambda: w.as_(None, "POST", templates_path(), template_manifest(
+        "hostile-command", command=["x" * 40000]))), "spec.command[0]: Too long: may not be more than 32768"),
     "studio-with-300kib-of-annotations": (lambda w: refusal(lambda: w.as_(MEMBER, "POST", studios_path(w.a), {
         **w.studio("x", owner=None), "metadata": {"name": "x", "annotations": {"a": "x" * (300 << 10)}}})),
         "may not be more than 262144 bytes"),

@@ -137,6 +137,26 @@ def test_schema_is_documented_strict_and_explains_its_rules(kind, version):
 
 
 @pytest.mark.parametrize(("kind", "version"), _schemas())
+def test_every_string_list_and_map_is_bounded(kind, version):
+    """docs/security.md promises schema bounds on every list and string (resource exhaustion)."""
+    for path, node in _walk(version["schema"]["openAPIV3Schema"]):
+        if node.get("type") == "string" and "enum" not in node:
+            assert "maxLength" in node, f"{kind}{path}: a string without maxLength"
+        if node.get("type") == "array":
+            assert "maxItems" in node, f"{kind}{path}: a list without maxItems"
+        if "additionalProperties" in node:
+            assert "maxProperties" in node, f"{kind}{path}: a map without maxProperties"
+
+
+@pytest.mark.parametrize("field", ["command", "args"])
+def test_a_command_or_argument_is_at_most_32_kib(field):
+    base = {"image": {"prebuilt": "python:3.12-slim"}}
+    CodeStudioTemplateSpec.model_validate({**base, field: ["sh", "x" * 32768]})
+    with pytest.raises(pydantic.ValidationError, match="at most 32768 characters"):
+        CodeStudioTemplateSpec.model_validate({**base, field: ["sh", "x" * 32769]})
+
+
+@pytest.mark.parametrize(("kind", "version"), _schemas())
 def test_printer_columns_point_at_fields(kind, version):
     paths = {path for path, _ in _walk(version["schema"]["openAPIV3Schema"])}
     for column in version["additionalPrinterColumns"]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from kube_custom_resource import Scope
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from .common import (
     Resource,
@@ -60,6 +60,8 @@ PortName = formatted(
     "letter, e.g. http",
 )
 AbsolutePath = formatted(r"^/.*$", 4096, "must be an absolute path, e.g. /home/studio")
+# A word of the command or its arguments, as long as an env value may be: a script for `sh -c` fits.
+Argument = Annotated[str, StringConstraints(max_length=32768)]
 
 UpdatePolicy = Literal["OnRestart", "Immediate"]
 BuildPhase = Literal["Pending", "Building", "Succeeded", "Failed"]
@@ -175,8 +177,8 @@ class CodeStudioTemplateSpec(Model):
             "default": [{"name": "http", "port": 8080, "protocol": "TCP"}],
         },
     )
-    command: list[str] = Field(default_factory=list, description="Entrypoint override.", max_length=64)
-    args: list[str] = Field(default_factory=list, description="Arguments to the entrypoint.", max_length=256)
+    command: list[Argument] = Field(default_factory=list, description="Entrypoint override.", max_length=64)
+    args: list[Argument] = Field(default_factory=list, description="Arguments to the entrypoint.", max_length=256)
     env: EnvList
     working_dir: AbsolutePath | None = Field(None, description="Working directory of the studio process.")
     resources: ResourceRequirements | None = Field(None, description="Default compute resources of a studio.")
