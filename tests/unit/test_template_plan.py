@@ -150,6 +150,20 @@ def test_a_spec_change_since_the_failure_retries_at_once():
     assert len(creates(plan(t, [j], pods))) == 1
 
 
+def test_a_spec_change_since_a_failure_whose_job_is_gone_retries_at_once():
+    """The Job of a builder that could not start is deleted at once; its TTL removes the others."""
+    t = template(generation=3)  # a pushSecretRef added: same build inputs, so the same build hash
+    h = current_hash(t)
+    failed_at_2 = {"observedGeneration": 2, "buildHash": h, "build": {
+        "phase": "Failed", "job": B.job_name("py", h, 1), "attempts": 1, "finishedAt": "2026-01-01T11:59:50Z",
+        "message": "the builder could not start: secret \"push\" not found"}}
+    [manifest] = creates(plan(template(generation=3, status=failed_at_2)))
+    assert manifest["metadata"]["labels"]["studio.dev/build-attempt"] == "2"
+    # Unchanged since the failure: the backoff holds.
+    unchanged = plan(template(generation=2, status=failed_at_2))
+    assert creates(unchanged) == [] and unchanged.recheck_after == retry_delay(1) - 10
+
+
 def test_a_failure_whose_job_expired_still_backs_off():
     t = template()
     h = current_hash(t)

@@ -139,7 +139,10 @@ def _plan_build(obs: Observed, build: ImageBuild, now: datetime.datetime, may_st
     start, retry_in = outcome is None, None
     if outcome is not None and outcome.phase == "Failed":
         # A spec change since the failed attempt (a fixed push secret, say) earns an immediate retry.
-        changed = job is not None and _job_generation(job) < ref.generation
+        # The Job says which generation it built; once it is gone (deleted at once when its builder
+        # cannot start, or by its TTL), the observedGeneration written with the failure says it.
+        built_from = _job_generation(job) if job is not None else (previous.observed_generation or ref.generation)
+        changed = built_from < ref.generation
         elapsed = (now - (parse_time(outcome.finished_at) or now)).total_seconds()
         wait = 0.0 if changed else retry_delay(attempt) - elapsed
         start, retry_in = wait <= 0, (wait if wait > 0 else None)
