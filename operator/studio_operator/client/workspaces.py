@@ -79,7 +79,9 @@ class Workspace(Handle[api.Workspace]):
         return self._until("Active")
 
     def ready(self) -> Operation[api.WorkspaceStatus]:
-        """A future that is done once the operator reports the workspace Active."""
+        """A future that is done once the operator reports the workspace Active: its namespace,
+        role bindings and quota applied. The Ready condition may still be False (ClusterRoleMissing,
+        QuotaPending); see status.conditions."""
         return self._until("Active")
 
     def delete(self) -> Operation[None]:
@@ -114,7 +116,7 @@ class Workspaces(Collection[Workspace]):
     def create(self, name: str, **spec: Any) -> Workspace:
         """Creates a workspace; spec fields as keyword arguments in snake_case, e.g.
         `create("team-a", display_name="Team A", members=[Member(name="alice", role="owner")])`.
-        `.ready()` on the result waits until the operator has set it up."""
+        `.ready()` on the result waits until the operator reports it Active."""
         fields = validated(WorkspaceSpec, **spec).to_dict()
         return Workspace(self._client, self._objects().create(WORKSPACES.body(name, fields)))
 
