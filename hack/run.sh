@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the operator in the foreground against KUBECONFIG's cluster, or, when that does
 # not answer, against the local control plane (started here), with CRDs and samples installed.
+# It serves the liveness endpoint on http://127.0.0.1:8080/healthz (STUDIO_LIVENESS_ENDPOINT for
+# another), which `studioctl doctor --operator-url` asks.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bindir=$("$root/hack/bindir.sh")
@@ -38,4 +40,4 @@ if compgen -G "$root/manifests/samples/*.yaml" >/dev/null; then
   fi
 fi
 echo "run: starting studio-operator (Ctrl-C stops it; 'make cluster-down' stops the cluster)" >&2
-exec "$root/.venv/bin/studio-operator" "$@"
+exec "$root/.venv/bin/studio-operator" --liveness "${STUDIO_LIVENESS_ENDPOINT:-http://127.0.0.1:8080/healthz}" "$@"
