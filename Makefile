@@ -10,7 +10,7 @@ export GOTOOLCHAIN := local
 .PHONY: lock help venv test test-unit test-e2e test-chaos crds docs controlplane print-bindir cluster-up cluster-down run bench clean chart manifests
 
 help:
-	@echo "make run          run the operator (starts the local control plane when KUBECONFIG has no cluster)"
+	@echo "make run          run the operator (starts the local control plane, with samples, when KUBECONFIG has no cluster)"
 	@echo "make test         every test: unit and e2e against a real kube-apiserver"
 	@echo "make test-chaos   the full chaos run: 200 studios, 12 operator kills (make test runs a short one)"
 	@echo "make cluster-up   start the local control plane; prints its kubeconfig path last"

@@ -1,10 +1,12 @@
-"""`make run` (hack/run.sh): the liveness endpoint `studioctl doctor --operator-url` asks."""
+"""`make run` (hack/run.sh) against a cluster KUBECONFIG names: what it installs, whether it
+registers its webhooks, and the liveness endpoint `studioctl doctor --operator-url` asks."""
 
 from __future__ import annotations
 
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,12 +15,14 @@ import urllib.request
 from collections.abc import Callable
 
 import pytest
+import yaml
 
 from tests.e2e.cli import studioctl
 from tests.e2e.kube import Cluster
-from tests.e2e.operator import OperatorProcess
+from tests.e2e.operator import OperatorProcess, free_port
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+SAMPLE_WORKSPACE = yaml.safe_load((ROOT / "manifests" / "samples" / "workspace.yaml").read_text())["metadata"]["name"]
 DEFAULT_HEALTH = "http://127.0.0.1:8080/healthz"  # docs/cli.md: what `make run` serves
 
 
@@ -49,11 +53,15 @@ def make_run(kubeconfig: str, log: pathlib.Path, health: str | None = None,
     return log.read_text()
 
 
-def test_make_run_serves_the_liveness_endpoint_doctor_asks(cluster: Cluster, operator: OperatorProcess, tmp_path):
+def test_make_run_against_another_cluster_installs_no_samples_and_registers_no_webhooks(
+        cluster: Cluster, operator: OperatorProcess, tmp_path):
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", 8080)) == 0:
             pytest.skip("port 8080, make run's liveness endpoint, is taken on this machine")
     operator.stop()  # one operator at a time; the next test's running_operator starts it again
+    # The test cluster under another kubeconfig path: to run.sh, some cluster other than the local one.
+    elsewhere = tmp_path / "kubeconfig"
+    shutil.copy(cluster.kubeconfig, elsewhere)
 
     def doctor_asks_the_operator() -> None:
         proc = studioctl(cluster, "doctor", "--operator-url", DEFAULT_HEALTH, "-o", "json")
@@ -61,4 +69,21 @@ def test_make_run_serves_the_liveness_endpoint_doctor_asks(cluster: Cluster, ope
         assert findings == [{"check": "operator", "subject": DEFAULT_HEALTH, "status": "ok",
                              "message": "healthy (HTTP 200)", "next_step": ""}]
 
-    make_run(cluster.kubeconfig, tmp_path / "run.log", while_running=doctor_asks_the_operator)
+    out = make_run(str(elsewhere), tmp_path / "run.log", while_running=doctor_asks_the_operator)
+    assert "run: registering no admission webhooks: this cluster's API server cannot call 127.0.0.1 here" in out
+    assert "webhook_managed=False" in out  # the operator's "started: Config(...)" line
+    assert cluster.kubectl("get", "workspace", SAMPLE_WORKSPACE, check=False).returncode != 0, "samples applied"
+
+
+def test_make_run_against_the_local_control_plane_registers_its_webhooks(cluster: Cluster, operator: OperatorProcess,
+                                                                          tmp_path):
+    local = subprocess.run([str(ROOT / "hack" / "cluster.sh"), "kubeconfig"], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    if os.path.realpath(local) != os.path.realpath(cluster.kubeconfig):
+        pytest.skip("the tests run against KUBECONFIG's cluster, not the local control plane")
+    operator.stop()
+    out = make_run(cluster.kubeconfig, tmp_path / "run.log", health=f"http://127.0.0.1:{free_port()}/healthz")
+    assert "registering no admission webhooks" not in out
+    assert "webhook_managed=True" in out
+    # Samples go only into a control plane make run started itself.
+    assert cluster.kubectl("get", "workspace", SAMPLE_WORKSPACE, check=False).returncode != 0, "samples applied"
