@@ -8,7 +8,6 @@ import os
 import pathlib
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -55,21 +54,21 @@ def make_run(kubeconfig: str, log: pathlib.Path, health: str | None = None,
 
 def test_make_run_against_another_cluster_installs_no_samples_and_registers_no_webhooks(
         cluster: Cluster, operator: OperatorProcess, tmp_path):
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", 8080)) == 0:
-            pytest.skip("port 8080, make run's liveness endpoint, is taken on this machine")
     operator.stop()  # one operator at a time; the next test's running_operator starts it again
     # The test cluster under another kubeconfig path: to run.sh, some cluster other than the local one.
     elsewhere = tmp_path / "kubeconfig"
     shutil.copy(cluster.kubeconfig, elsewhere)
 
+    # A free port rather than the default 8080, which something else on the machine may hold.
+    health = f"http://127.0.0.1:{free_port()}/healthz"
+
     def doctor_asks_the_operator() -> None:
-        proc = studioctl(cluster, "doctor", "--operator-url", DEFAULT_HEALTH, "-o", "json")
+        proc = studioctl(cluster, "doctor", "--operator-url", health, "-o", "json")
         findings = [f for f in json.loads(proc.stdout)["findings"] if f["check"] == "operator"]
-        assert findings == [{"check": "operator", "subject": DEFAULT_HEALTH, "status": "ok",
+        assert findings == [{"check": "operator", "subject": health, "status": "ok",
                              "message": "healthy (HTTP 200)", "next_step": ""}]
 
-    out = make_run(str(elsewhere), tmp_path / "run.log", while_running=doctor_asks_the_operator)
+    out = make_run(str(elsewhere), tmp_path / "run.log", health=health, while_running=doctor_asks_the_operator)
     assert "run: registering no admission webhooks: this cluster's API server cannot call 127.0.0.1 here" in out
     assert "webhook_managed=False" in out  # the operator's "started: Config(...)" line
     assert cluster.kubectl("get", "workspace", SAMPLE_WORKSPACE, check=False).returncode != 0, "samples applied"
