@@ -228,12 +228,18 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     if volume_problem and state not in ("Stopped", "Stopping"):
         # A running pod keeps its (protected) claim until it stops; say so rather than "Running".
         state, reason, message = "Failed", *volume_problem
+    elif obs.refused and state not in ("Stopped", "Stopping"):
+        # A pod may run on, but not as the spec asks: say what to fix rather than "Running".
+        state, reason, message = obs.refused.blocker()
 
+    volume_reason, volume_message = volume_problem or (
+        ("Bound", "") if volume_ok else ("Provisioning", f"waiting for claim {ref.claim_name} to bind"))
+    if obs.refused and obs.refused.kind == "PersistentVolumeClaim":
+        volume_ok, (_, volume_reason, volume_message) = False, obs.refused.blocker()
     pod_ready = health is not None and health.state == "Running"
     pending_restart = bool(pod and desired_pod and _hash(pod) != _hash(desired_pod))
     conditions = [
-        condition("VolumeReady", volume_ok, volume_problem[0] if volume_problem else ("Bound" if volume_ok else "Provisioning"),
-                  volume_problem[1] if volume_problem else ("" if volume_ok else f"waiting for claim {ref.claim_name} to bind")),
+        condition("VolumeReady", volume_ok, volume_reason, volume_message),
         _image_condition(obs, settings.image, image_error, message),
         condition("PodReady", pod_ready, "PodReady" if pod_ready else reason, "" if pod_ready else message),
         condition("Ready", state == "Running", state if state != "Running" else "Running",
