@@ -60,8 +60,13 @@ def pod(status: dict[str, Any] | None = None, spec_hash: str = "h", deleting: bo
     return {"metadata": meta, "spec": {"containers": [{"image": image}]}, "status": status or pod_status()}
 
 
-def pvc(phase: str = "Bound", owner: str = "alice", size: str = "10Gi", deleting: bool = False) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": "s-home", "namespace": "ns", "uid": "pvc-uid", "annotations": {"studio.dev/owner": owner}}
+def pvc(phase: str = "Bound", owner: str | None = "alice", size: str = "10Gi", deleting: bool = False,
+        studio_uid: str | None = None) -> dict[str, Any]:
+    """`studio_uid`: the studio the operator made the claim for, as its annotation says."""
+    annotations = {"studio.dev/owner": owner} if owner else {}
+    if studio_uid:
+        annotations["studio.dev/codestudio-uid"] = studio_uid
+    meta: dict[str, Any] = {"name": "s-home", "namespace": "ns", "uid": "pvc-uid", "annotations": annotations}
     if deleting:
         meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
     return {

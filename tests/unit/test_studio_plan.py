@@ -123,6 +123,27 @@ def test_owner_change_moves_the_volume_with_the_studio():
     assert plan(studio(owner="bob", status={"owner": "carol"}), pvc=pvc(owner="alice")).status["state"] == "Failed"
 
 
+def test_a_claim_made_for_this_studio_follows_its_owner_whatever_the_status_says():
+    # The claim's apply was refused (a resize over quota) while the owner changed, and the
+    # status already says bob; or the owner changed before a new studio's first status write.
+    for status in ({"owner": "bob", "volume": {"claimName": "s-home"}}, {}):
+        p = plan(studio(owner="bob", status=status), pvc=pvc(owner="alice", studio_uid="uid-1"))
+        assert p.status["state"] != "Failed"
+        moved = [a.manifest for a in p.actions if isinstance(a, Apply) and a.manifest["kind"] == "PersistentVolumeClaim"]
+        assert [m["metadata"]["annotations"]["studio.dev/owner"] for m in moved] == ["bob"]
+    # A volume retained from an earlier studio of that name stays its owner's.
+    for status in ({"owner": "bob"}, {}):
+        retained = plan(studio(owner="bob", status=status), pvc=pvc(owner="alice", studio_uid="uid-0"))
+        assert retained.status["state"] == "Failed" and "belongs to alice" in retained.status["message"]
+
+
+def test_a_retained_volume_is_its_owners_again_and_marked_as_the_new_studios():
+    p = plan(studio(), pvc=pvc(owner="alice", studio_uid="uid-0"))
+    assert p.status["state"] != "Failed"
+    claim = [a.manifest for a in p.actions if isinstance(a, Apply) and a.manifest["kind"] == "PersistentVolumeClaim"][0]
+    assert claim["metadata"]["annotations"]["studio.dev/codestudio-uid"] == "uid-1"
+
+
 def test_missing_template_fails_with_what_to_do():
     p = plan(template=None, pvc=pvc())
     assert p.status["state"] == "Failed"

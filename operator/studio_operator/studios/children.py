@@ -64,8 +64,9 @@ def build_pvc(ref: StudioRef, settings: StudioSettings, reclaim: str, observed: 
         storage_class = observed["spec"].get("storageClassName")
         size = larger_quantity(size, observed["spec"]["resources"]["requests"]["storage"])
     meta = _metadata(ref, ref.claim_name, "home-volume", owned=reclaim == "Delete")
+    meta["annotations"] = {L.STUDIO_UID: ref.uid}
     if ref.owner:
-        meta["annotations"] = {L.OWNER: ref.owner}
+        meta["annotations"][L.OWNER] = ref.owner
     spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
     pvc = L.with_spec_hash({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec})
     if storage_class:

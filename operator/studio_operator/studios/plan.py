@@ -126,12 +126,10 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
             volume_ok = None
     else:
         holder = (pvc["metadata"].get("annotations") or {}).get(L.OWNER)
-        # A holder this studio itself granted access to is an owner change (the volume moves
-        # with it); any other holder's volume was retained from an earlier studio of that name.
-        if holder and ref.owner and holder != ref.owner and holder != previous.owner:
+        if not _claim_is_ours(pvc, ref, previous.owner):
             volume_ok, volume_problem = False, (
                 "VolumeOwnedByOther",
-                f"home volume {ref.claim_name} belongs to {holder}, not {ref.owner}; "
+                f"home volume {ref.claim_name} belongs to {holder}{f', not {ref.owner}' if ref.owner else ''}; "
                 "choose another studio name or move the volume",
             )
         elif pvc["metadata"].get("deletionTimestamp"):
@@ -259,6 +257,15 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         "conditions": conditions,
     }
     return Plan(actions=actions, status=status, recheck_after=recheck)
+
+
+def _claim_is_ours(pvc: dict[str, Any], ref: C.StudioRef, previous_owner: str | None) -> bool:
+    """Made for this studio, or held by no one, its owner or the owner it had (an owner change
+    whose claim apply is still to come): the volume moves with the studio. A claim anyone else
+    holds was retained from an earlier studio of that name, and is never attached."""
+    annotations = pvc["metadata"].get("annotations") or {}
+    holder = annotations.get(L.OWNER)
+    return annotations.get(L.STUDIO_UID) == ref.uid or not holder or holder in (ref.owner, previous_owner)
 
 
 def _volume_status(ref: C.StudioRef, pvc: dict[str, Any] | None, lost: bool) -> dict[str, Any] | None:
