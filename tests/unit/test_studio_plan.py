@@ -224,6 +224,35 @@ def test_a_claim_seen_once_and_gone_is_a_lost_volume_never_recreated():
     assert lost.status["volume"]["phase"] == "Lost" and "was deleted" in lost.status["message"]
 
 
+def stored(p):
+    return {k: v for k, v in p.status.items() if v is not None}
+
+
+def test_a_new_studio_waits_for_its_predecessors_claim_to_go_then_makes_a_new_one():
+    # Deleted and applied again under volumeReclaimPolicy: Delete; the old claim still terminates.
+    s = studio(volumeReclaimPolicy="Delete")
+    waiting = plan(s, pvc=pvc(deleting=True, studio_uid="uid-0"))
+    assert (waiting.status["state"], waiting.status["volume"]) == ("Starting", None)
+    assert "previous home volume s-home" in waiting.status["message"]
+    assert kinds(waiting, Create) == [] and "PersistentVolumeClaim" not in kinds(waiting, Apply)
+    gone = plan(studio(volumeReclaimPolicy="Delete", status=stored(waiting)))
+    assert kinds(gone, Apply)[0] == "PersistentVolumeClaim" and gone.status["state"] == "Starting"
+
+
+def test_someone_elses_claim_is_not_named_so_its_going_is_no_lost_volume():
+    foreign = plan(studio(owner="bob"), pvc=pvc(owner="alice"))
+    assert foreign.status["state"] == "Failed" and foreign.status["volume"] is None
+    gone = plan(studio(owner="bob", status=stored(foreign)))
+    assert kinds(gone, Apply)[0] == "PersistentVolumeClaim" and gone.status["state"] == "Starting"
+
+
+def test_the_studios_own_claim_being_deleted_is_a_lost_volume():
+    s = studio(status={"volume": {"claimName": "s-home"}})
+    deleting = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=pvc(deleting=True))
+    assert deleting.status["state"] == "Failed" and deleting.status["volume"]["claimName"] == "s-home"
+    assert [c["reason"] for c in deleting.status["conditions"] if c["type"] == "VolumeReady"] == ["VolumeLost"]
+
+
 def test_max_running_quota_blocks_a_new_start():
     p = plan(pvc=pvc(), workspace=workspace(quota={"maxRunningCodeStudios": 2}), running_in_namespace=2)
     assert p.status["state"] == "Failed"

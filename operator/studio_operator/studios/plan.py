@@ -110,38 +110,42 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     recheck: float | None = None
     previous = studio.status
 
-    # --- The home volume: created once, never recreated behind the user's back.
+    # --- The home volume: created once, never recreated behind the user's back. status.volume
+    # names it from when the studio's own claim is first seen: a named claim that goes is lost.
     volume_ok: bool | None = None
-    volume_problem = None
+    volume_problem: tuple[str, str, str] | None = None  # (state, reason, message): why not start on it
+    named = bool(previous.volume and previous.volume.claim_name)
     pvc = obs.pvc
     if pvc is None:
-        if previous.volume and previous.volume.claim_name:
+        if named:
             volume_ok, volume_problem = False, (
-                "VolumeLost",
+                "Failed", "VolumeLost",
                 f"home volume {ref.claim_name} was deleted; the studio will not start on an empty home. "
                 "Restore the claim, or delete and recreate the CodeStudio to start on a new volume",
             )
         else:
             actions.append(Apply(C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, None)))
-            volume_ok = None
-    else:
+    elif not _claim_is_ours(pvc, ref, previous.owner):
         holder = (pvc["metadata"].get("annotations") or {}).get(L.OWNER)
-        if not _claim_is_ours(pvc, ref, previous.owner):
-            volume_ok, volume_problem = False, (
-                "VolumeOwnedByOther",
-                f"home volume {ref.claim_name} belongs to {holder}{f', not {ref.owner}' if ref.owner else ''}; "
-                "choose another studio name or move the volume",
-            )
-        elif pvc["metadata"].get("deletionTimestamp"):
-            volume_ok, volume_problem = False, (
-                "VolumeLost",
-                f"home volume {ref.claim_name} is being deleted; it goes when the pod stops",
-            )
-        else:
-            desired = C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, pvc)
-            if _needs_apply(desired, pvc):
-                actions.append(Apply(desired))
-            volume_ok = pvc.get("status", {}).get("phase") == "Bound"
+        volume_ok, volume_problem = False, (
+            "Failed", "VolumeOwnedByOther",
+            f"home volume {ref.claim_name} belongs to {holder}{f', not {ref.owner}' if ref.owner else ''}; "
+            "choose another studio name or move the volume",
+        )
+    elif pvc["metadata"].get("deletionTimestamp"):
+        volume_ok, volume_problem = False, (
+            ("Failed", "VolumeLost", f"home volume {ref.claim_name} is being deleted; it goes when the pod stops")
+            if named else
+            # A previous studio's of that name (deleted under Delete), waiting for its pod to go.
+            ("Starting", "VolumeTerminating",
+             f"waiting for the previous home volume {ref.claim_name} to be deleted; a new one is made then")
+        )
+    else:
+        named = True
+        desired = C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, pvc)
+        if _needs_apply(desired, pvc):
+            actions.append(Apply(desired))
+        volume_ok = pvc.get("status", {}).get("phase") == "Bound"
 
     # --- Access and networking: cheap, applied whatever the state, only when they differ.
     for desired, observed in (
@@ -160,7 +164,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     elif settings.image is None:
         blocker = ("Starting", "ImageBuilding", f"waiting for template {studio.spec.template} to build its image")
     elif volume_problem:
-        blocker = ("Failed", *volume_problem)
+        blocker = volume_problem
 
     want_running = studio.spec.state == "Running"
     stop_reason = "the studio is stopped (spec.state: Stopped)"
@@ -223,14 +227,14 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
             restarted_at = restart
         state, reason, message = "Starting", "PodCreated", "the pod was created"
 
-    if volume_problem and state not in ("Stopped", "Stopping"):
+    if volume_problem and volume_problem[0] == "Failed" and state not in ("Stopped", "Stopping"):
         # A running pod keeps its (protected) claim until it stops; say so rather than "Running".
-        state, reason, message = "Failed", *volume_problem
+        state, reason, message = volume_problem
     elif obs.refused and state not in ("Stopped", "Stopping"):
         # A pod may run on, but not as the spec asks: say what to fix rather than "Running".
         state, reason, message = obs.refused.blocker()
 
-    volume_reason, volume_message = volume_problem or (
+    volume_reason, volume_message = volume_problem[1:] if volume_problem else (
         ("Bound", "") if volume_ok else ("Provisioning", f"waiting for claim {ref.claim_name} to bind"))
     if obs.refused and obs.refused.kind == "PersistentVolumeClaim":
         volume_ok, (_, volume_reason, volume_message) = False, obs.refused.blocker()
@@ -252,7 +256,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         "pendingRestart": pending_restart,
         "restartedAt": restarted_at,
         "pod": pod["metadata"]["name"] if pod else (ref.pod_name if creating else None),
-        "volume": _volume_status(ref, pvc, volume_problem is not None),
+        "volume": _volume_status(ref, pvc) if named else None,
         "endpoints": C.endpoints(ref, settings),
         "conditions": conditions,
     }
@@ -268,13 +272,9 @@ def _claim_is_ours(pvc: dict[str, Any], ref: C.StudioRef, previous_owner: str | 
     return annotations.get(L.STUDIO_UID) == ref.uid or not holder or holder in (ref.owner, previous_owner)
 
 
-def _volume_status(ref: C.StudioRef, pvc: dict[str, Any] | None, lost: bool) -> dict[str, Any] | None:
-    """The home volume, once its claim has been seen: a claim named here and later missing is a
-    lost volume, so one the API server refused, or not created yet, must not be named."""
-    if pvc is None and not lost:
-        return None
+def _volume_status(ref: C.StudioRef, pvc: dict[str, Any] | None) -> dict[str, Any]:
     pvc_status = (pvc or {}).get("status") or {}
-    return {"claimName": ref.claim_name, "phase": pvc_status.get("phase") or ("Lost" if lost else "Pending"),
+    return {"claimName": ref.claim_name, "phase": pvc_status.get("phase") or ("Lost" if pvc is None else "Pending"),
             "capacity": (pvc_status.get("capacity") or {}).get("storage")}
 
 
