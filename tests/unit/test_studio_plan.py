@@ -171,6 +171,16 @@ def test_failing_pod_with_stale_spec_is_replaced_at_once():
     assert Delete("Pod", "s", "pod-uid") in p.actions
 
 
+def test_a_running_pod_whose_container_is_not_ready_is_kept_though_stale():
+    # Its readiness probe fails for a moment (the IDE is busy): the user's work runs in it.
+    p = plan(pod=pod(pod_status("Running", ready=False), spec_hash="old"), pvc=pvc(), template=template("example.org/py:2"))
+    assert not any(isinstance(a, Delete) for a in p.actions)
+    assert (p.status["state"], p.status["pendingRestart"]) == ("Starting", True)
+    # Crash looping, or not running yet: nothing of the user's runs, so it is replaced.
+    for status in (pod_status("Running", False, "CrashLoopBackOff", last_exit=1), pod_status("Pending", ready=False)):
+        assert Delete("Pod", "s", "pod-uid") in plan(pod=pod(status, spec_hash="old"), pvc=pvc()).actions
+
+
 def test_pull_error_is_failed_with_image_condition():
     s = studio()
     failing = pod(pod_status("Pending", False, "ErrImagePull", "not found"), spec_hash=current_hash(s))

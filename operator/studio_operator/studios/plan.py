@@ -12,7 +12,7 @@ from ..api import CodeStudio, CodeStudioTemplate, Workspace
 from ..conditions import condition, parse_time
 from . import children as C
 from .settings import resolve_settings
-from .status import pod_ended, pod_health
+from .status import nothing_runs, pod_ended, pod_health
 
 
 @dataclasses.dataclass
@@ -205,7 +205,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         if restart:
             actions.append(Delete("Pod", pod["metadata"]["name"], pod["metadata"]["uid"]))
             state, reason, message = "Stopping", "Restarting", "restarting: replacing the pod"
-        elif pod_ended(pod) or (stale and health.state != "Running"):
+        elif pod_ended(pod) or (stale and nothing_runs(pod, health)):
             # Nothing of the user's runs in it: replace it with the current spec at once.
             actions.append(Delete("Pod", pod["metadata"]["name"], pod["metadata"]["uid"]))
             state, reason, message = "Starting", "ReplacingPod", "replacing a pod that is not running"

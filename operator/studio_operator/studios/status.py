@@ -75,3 +75,10 @@ def pod_health(pod: dict[str, Any], now: datetime.datetime, unschedulable_timeou
 def pod_ended(pod: dict[str, Any]) -> bool:
     """A pod that will never run again (evicted, or its containers exited under a node failure)."""
     return pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
+
+
+def nothing_runs(pod: dict[str, Any], health: PodHealth) -> bool:
+    """Nothing of the user's runs in the pod: it is not running yet (scheduling, pulling), or it
+    fails (pull errors, crash loops). A running container that is not ready (its readiness probe
+    failing for a while) may hold the user's work."""
+    return health.state == "Failed" or pod.get("status", {}).get("phase") != "Running"
