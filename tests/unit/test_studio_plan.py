@@ -144,6 +144,19 @@ def test_a_retained_volume_is_its_owners_again_and_marked_as_the_new_studios():
     assert claim["metadata"]["annotations"]["studio.dev/codestudio-uid"] == "uid-1"
 
 
+def test_clearing_the_owner_revokes_access_and_keeps_the_volume_theirs():
+    old = C.StudioRef("s", "ns", "uid-1", "alice")
+    s = studio(owner=None, storage={"size": "20Gi"}, status={"owner": "alice", "volume": {"claimName": "s-home"}})
+    p = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=pvc(studio_uid="uid-1"),
+             role=C.build_access_role(old), binding=C.build_access_binding(old))
+    applied = {a.manifest["kind"]: a.manifest for a in p.actions if isinstance(a, Apply)}
+    assert applied["RoleBinding"]["subjects"] == []
+    # The claim still names alice: it does not become anybody's by the owner going.
+    assert applied["PersistentVolumeClaim"]["metadata"]["annotations"]["studio.dev/owner"] == "alice"
+    later = plan(studio(owner="mallory"), pvc=pvc(studio_uid="uid-0"))
+    assert later.status["state"] == "Failed" and "belongs to alice" in later.status["message"]
+
+
 def test_missing_template_fails_with_what_to_do():
     p = plan(template=None, pvc=pvc())
     assert p.status["state"] == "Failed"

@@ -65,8 +65,11 @@ def build_pvc(ref: StudioRef, settings: StudioSettings, reclaim: str, observed: 
         size = larger_quantity(size, observed["spec"]["resources"]["requests"]["storage"])
     meta = _metadata(ref, ref.claim_name, "home-volume", owned=reclaim == "Delete")
     meta["annotations"] = {L.STUDIO_UID: ref.uid}
-    if ref.owner:
-        meta["annotations"][L.OWNER] = ref.owner
+    # A studio whose owner was cleared leaves the volume its last owner's: no one's would be
+    # anyone's to take once the studio is gone.
+    holder = ref.owner or ((observed or {}).get("metadata", {}).get("annotations") or {}).get(L.OWNER)
+    if holder:
+        meta["annotations"][L.OWNER] = holder
     spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
     pvc = L.with_spec_hash({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec})
     if storage_class:
@@ -170,15 +173,14 @@ def build_access_role(ref: StudioRef) -> dict[str, Any]:
     })
 
 
-def build_access_binding(ref: StudioRef) -> dict[str, Any] | None:
-    if not ref.owner:
-        return None
+def build_access_binding(ref: StudioRef) -> dict[str, Any]:
+    """The owner's access; a studio whose owner was cleared binds no one (revoked, not left as it was)."""
     return L.with_spec_hash({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
         "metadata": _metadata(ref, ref.access_name, "access"),
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ref.access_name},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": ref.owner}],
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": ref.owner}] if ref.owner else [],
     })
 
 
