@@ -91,6 +91,12 @@ def test_carried_out_restart_is_not_repeated():
     assert p2.status["restartedAt"] == "2026-01-01T00:00:00Z"
 
 
+def test_a_restart_requested_in_lower_case_rfc3339_restarts():
+    s = studio(restartRequestedAt="2026-01-01t00:05:00z", status={"restartedAt": "2026-01-01T00:01:00Z"})
+    p = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=pvc())
+    assert Delete("Pod", "s", "pod-uid") in p.actions and p.status["state"] == "Stopping"
+
+
 def test_terminating_pod_is_waited_for_before_a_new_one_starts():
     p = plan(pod=pod(deleting=True), pvc=pvc())
     assert not any(isinstance(a, Create) for a in p.actions)
