@@ -21,6 +21,10 @@ def plan(s=None, **observed):
     return plan_studio(Observed(studio=s, **observed), NOW)
 
 
+def stored(p):
+    return {k: v for k, v in p.status.items() if v is not None}
+
+
 def kinds(p, action_type):
     return [a.manifest["kind"] for a in p.actions if isinstance(a, action_type)]
 
@@ -38,6 +42,21 @@ def test_a_pod_created_moments_ago_and_not_seen_yet_is_waited_for_not_created_ag
     assert kinds(p, Create) == []
     assert (p.status["state"], p.status["pod"], p.recheck_after) == ("Starting", "s", 3.5)
     assert p.status == plan().status  # the same report as when it was created
+
+
+def test_a_restart_requested_before_the_new_pod_is_seen_is_not_taken_for_done():
+    s = studio(restartRequestedAt="2026-01-01T00:05:00Z", status={"restartedAt": "2026-01-01T00:01:00Z"})
+    waiting = plan(s, pvc=pvc(), pod_expected_in=3.5)
+    assert waiting.status["restartedAt"] == "2026-01-01T00:01:00Z"
+    # The pod, made before the request, shows up: it is replaced.
+    seen = plan(studio(restartRequestedAt="2026-01-01T00:05:00Z", status=stored(waiting)),
+                pod=pod(spec_hash=current_hash(s)), pvc=pvc())
+    assert Delete("Pod", "s", "pod-uid") in seen.actions
+
+
+def test_a_stop_before_the_new_pod_is_seen_waits_for_it_rather_than_report_stopped():
+    p = plan(studio(state="Stopped"), pvc=pvc(), pod_expected_in=3.5)
+    assert (p.status["state"], p.recheck_after) == ("Stopping", 3.5)
 
 
 def test_running_pod_with_everything_in_place_does_nothing():
@@ -251,10 +270,6 @@ def test_a_claim_seen_once_and_gone_is_a_lost_volume_never_recreated():
     lost = plan(studio(status=stored))
     assert "PersistentVolumeClaim" not in kinds(lost, Apply)
     assert lost.status["volume"]["phase"] == "Lost" and "was deleted" in lost.status["message"]
-
-
-def stored(p):
-    return {k: v for k, v in p.status.items() if v is not None}
 
 
 def test_a_new_studio_waits_for_its_predecessors_claim_to_go_then_makes_a_new_one():

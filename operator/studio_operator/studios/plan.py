@@ -190,7 +190,10 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     if not want_running:
         if pod and not pod["metadata"].get("deletionTimestamp"):
             actions.append(Delete("Pod", pod["metadata"]["name"], pod["metadata"]["uid"]))
-        state, reason, message = ("Stopping", "Stopping", "the pod is stopping") if pod else ("Stopped", "Stopped", stop_reason)
+        # A pod created moments ago and not seen yet is deleted once seen: not Stopped until then.
+        stopping = pod or obs.pod_expected_in
+        state, reason, message = ("Stopping", "Stopping", "the pod is stopping") if stopping else ("Stopped", "Stopped", stop_reason)
+        recheck = obs.pod_expected_in
         if restart:
             restarted_at = restart  # nothing runs, so there is nothing to restart
     elif pod and pod["metadata"].get("deletionTimestamp"):
@@ -223,8 +226,9 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
             recheck = obs.pod_expected_in
         else:
             actions.append(Create(desired_pod))
-        if restart:
-            restarted_at = restart
+            if restart:
+                # Done once its pod is made; a pod made before the request is replaced when seen.
+                restarted_at = restart
         state, reason, message = "Starting", "PodCreated", "the pod was created"
 
     if volume_problem and volume_problem[0] == "Failed" and state not in ("Stopped", "Stopping"):
