@@ -49,6 +49,10 @@ def owner_reference(kind: str, name: str, uid: str) -> dict[str, Any]:
     }
 
 
+def controller_uid(obj: dict[str, Any]) -> str | None:
+    return next((r.get("uid") for r in obj["metadata"].get("ownerReferences") or () if r.get("controller")), None)
+
+
 def content_hash(obj: Any, length: int = 16) -> str:
     """A stable hash of JSON-able content, used to skip writes that would change nothing."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:length]

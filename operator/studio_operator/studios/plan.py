@@ -125,6 +125,13 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
             )
         else:
             actions.append(Apply(C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, None)))
+    elif not named and (pvc["metadata"].get("deletionTimestamp") or L.controller_uid(pvc) not in (None, ref.uid)):
+        # A previous studio's of that name (deleted under Delete): the garbage collector takes
+        # it once its pod is gone.
+        volume_ok, volume_problem = False, (
+            "Starting", "VolumeTerminating",
+            f"waiting for the previous home volume {ref.claim_name} to be deleted; a new one is made then",
+        )
     elif not _claim_is_ours(pvc, ref, previous.owner):
         holder = (pvc["metadata"].get("annotations") or {}).get(L.OWNER)
         volume_ok, volume_problem = False, (
@@ -134,12 +141,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         )
     elif pvc["metadata"].get("deletionTimestamp"):
         volume_ok, volume_problem = False, (
-            ("Failed", "VolumeLost", f"home volume {ref.claim_name} is being deleted; it goes when the pod stops")
-            if named else
-            # A previous studio's of that name (deleted under Delete), waiting for its pod to go.
-            ("Starting", "VolumeTerminating",
-             f"waiting for the previous home volume {ref.claim_name} to be deleted; a new one is made then")
-        )
+            "Failed", "VolumeLost", f"home volume {ref.claim_name} is being deleted; it goes when the pod stops")
     else:
         named = True
         desired = C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, pvc)

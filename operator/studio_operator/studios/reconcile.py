@@ -47,7 +47,7 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
         # studio's label (someone's own pod, a previous incarnation's) is neither used nor deleted.
         # The home volume has no owner under Retain; its name and owner annotation identify it.
         return next((o for o in ctrl.cache.all(index, key) if o["metadata"]["name"] == child_name
-                     and (not controlled or controller_uid(o) == ref.uid)), None)
+                     and (not controlled or L.controller_uid(o) == ref.uid)), None)
 
     return Observed(
         studio=studio,
@@ -66,10 +66,6 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
 def _held(ctrl: Controller) -> dict[tuple[str, str], datetime.datetime]:
     """Studios whose transient status is being held back, and when that state began."""
     return ctrl.memo.setdefault("studio-status-held", {})
-
-
-def controller_uid(obj: dict[str, Any]) -> str | None:
-    return next((r.get("uid") for r in obj["metadata"].get("ownerReferences") or () if r.get("controller")), None)
 
 
 async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float | None:
