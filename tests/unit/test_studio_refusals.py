@@ -93,6 +93,7 @@ async def test_a_refused_volume_resize_does_not_stop_a_stop():
     volume = condition(kube.patches[-1], "VolumeReady")
     assert (volume["status"], volume["reason"]) == ("False", "QuotaExceeded")
     assert "refuses the persistentvolumeclaim" in volume["message"] and QUOTA in volume["message"]
+    assert volume["message"].endswith("request less storage, or raise the quota")  # stopping studios frees none
 
 
 @pytest.mark.asyncio

@@ -51,9 +51,12 @@ class Refused:
     def blocker(self) -> tuple[str, str, str]:
         """(state, reason, message) of a studio that cannot start because of it."""
         if self.status == 403 and "exceeded quota" in self.message:
+            # A stopped studio's volume still counts: only less storage or more quota helps it.
+            remedy = ("request less storage" if self.kind == "PersistentVolumeClaim"
+                      else "stop another studio, request fewer resources")
             return ("Failed", "QuotaExceeded",
                     f"the workspace's ResourceQuota refuses the {self.kind.lower()} ({self.message}); "
-                    "stop another studio, request fewer resources, or raise the quota")
+                    f"{remedy}, or raise the quota")
         reason = "Forbidden" if self.status == 403 else "Invalid"
         return ("Failed", reason,
                 f"the API server refuses the studio's {self.kind} {self.name}: {self.message}; "
