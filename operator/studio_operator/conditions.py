@@ -16,9 +16,12 @@ def rfc3339(t: datetime.datetime) -> str:
 
 
 def parse_time(value: str | None) -> datetime.datetime | None:
+    """An RFC 3339 time, as the API server's date-time format accepts it: "T" and "Z" in either
+    case (fromisoformat refuses a lower-case "z"), fractional seconds of any length (cut to
+    microseconds)."""
     if not value:
         return None
-    return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
 
 
 def condition(type_: str, ok: bool | None, reason: str, message: str = "") -> dict[str, Any]:

@@ -13,6 +13,8 @@ STUDIO = "studio.dev/codestudio"
 WORKSPACE = "studio.dev/workspace"
 TEMPLATE = "studio.dev/template"
 OWNER = "studio.dev/owner"
+# On a home volume: the CodeStudio (uid) it was made for, which a later one of that name is not.
+STUDIO_UID = "studio.dev/codestudio-uid"
 SPEC_HASH = "studio.dev/spec-hash"
 RESTART_AT = "studio.dev/restart-requested-at"
 # Image builds: the build-input hash and attempt on a build Job, the Dockerfile on its pod,
@@ -45,6 +47,10 @@ def owner_reference(kind: str, name: str, uid: str) -> dict[str, Any]:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def controller_uid(obj: dict[str, Any]) -> str | None:
+    return next((r.get("uid") for r in obj["metadata"].get("ownerReferences") or () if r.get("controller")), None)
 
 
 def content_hash(obj: Any, length: int = 16) -> str:

@@ -128,7 +128,7 @@ def check_studios(snap: Snapshot) -> list[str]:
                 problems.append(f"{where}: want one {kind} controlled by it, found {[(o['metadata']['name'], controller_uid(o)) for o in objs]}")
         for binding in bindings.get((ns, name), []):
             subjects = [s["name"] for s in binding.get("subjects") or []]
-            if subjects != [spec.get("owner")]:
+            if subjects != ([spec["owner"]] if spec.get("owner") else []):  # no owner: no one
                 problems.append(f"{where}: access granted to {subjects}, owner is {spec.get('owner')}")
     return problems
 

@@ -248,3 +248,34 @@ def test_volume_grows_and_owner_change_moves_access(cluster: Cluster, namespace:
     set_spec(cluster, namespace, "kim", owner="lee")
     cluster.wait_for(lambda: can_exec_pod("lee") == "yes" and can_exec_pod("kim") == "no", timeout=20,
                      what="access to move to the new owner")
+    # Clearing the owner revokes access; it is not left with the last one.
+    set_spec(cluster, namespace, "kim", owner=None)
+    cluster.wait_for(lambda: can_exec_pod("lee") == "no", timeout=20, what="access to be revoked")
+
+
+def test_a_volume_grown_past_the_quota_says_so_and_the_studio_still_stops(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)
+    cluster.kubectl("-n", namespace, "create", "quota", "storage", "--hard=requests.storage=15Gi")
+    cluster.wait_for(lambda: (cluster.get("resourcequota", "storage", namespace).get("status") or {}).get("used"),
+                     timeout=30, what="the quota to count")
+    cluster.apply(studio_manifest("lena", namespace, tpl, owner="lena", storage={"size": "10Gi"}))
+    wait_state(cluster, namespace, "lena", "Running")
+    set_spec(cluster, namespace, "lena", storage={"size": "50Gi"})
+    refused = wait_state(cluster, namespace, "lena", "Failed", timeout=30)
+    assert condition(refused, "VolumeReady")["reason"] == "QuotaExceeded"
+    assert "exceeded quota" in condition(refused, "Ready")["message"]
+    set_spec(cluster, namespace, "lena", state="Stopped")
+    stopped = wait_state(cluster, namespace, "lena", "Stopped", timeout=30)
+    assert cluster.get("pod", "lena", namespace) is None
+    assert condition(stopped, "VolumeReady")["reason"] == "QuotaExceeded"
+
+
+def test_a_studio_applied_again_at_once_under_delete_starts_on_a_new_volume(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("mona", namespace, tpl, owner="mona", volumeReclaimPolicy="Delete"))
+    wait_state(cluster, namespace, "mona", "Running")
+    volume = pvc_uid(cluster, namespace, "mona-home")
+    cluster.kubectl("-n", namespace, "delete", "codestudio", "mona", "--wait=true", timeout=60)
+    cluster.apply(studio_manifest("mona", namespace, tpl, owner="mona", volumeReclaimPolicy="Delete"))
+    wait_state(cluster, namespace, "mona", "Running", timeout=60)
+    assert pvc_uid(cluster, namespace, "mona-home") not in (None, volume)

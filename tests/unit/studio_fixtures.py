@@ -60,10 +60,18 @@ def pod(status: dict[str, Any] | None = None, spec_hash: str = "h", deleting: bo
     return {"metadata": meta, "spec": {"containers": [{"image": image}]}, "status": status or pod_status()}
 
 
-def pvc(phase: str = "Bound", owner: str = "alice", size: str = "10Gi", deleting: bool = False) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": "s-home", "namespace": "ns", "uid": "pvc-uid", "annotations": {"studio.dev/owner": owner}}
+def pvc(phase: str = "Bound", owner: str | None = "alice", size: str = "10Gi", deleting: bool = False,
+        studio_uid: str | None = None, controller: str | None = None) -> dict[str, Any]:
+    """`studio_uid`: the studio the operator made the claim for, as its annotation says;
+    `controller`: the studio its owner reference names (under volumeReclaimPolicy: Delete)."""
+    annotations = {"studio.dev/owner": owner} if owner else {}
+    if studio_uid:
+        annotations["studio.dev/codestudio-uid"] = studio_uid
+    meta: dict[str, Any] = {"name": "s-home", "namespace": "ns", "uid": "pvc-uid", "annotations": annotations}
     if deleting:
         meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    if controller:
+        meta["ownerReferences"] = [{"kind": "CodeStudio", "name": "s", "uid": controller, "controller": True}]
     return {
         "metadata": meta,
         "spec": {"storageClassName": "standard", "resources": {"requests": {"storage": size}}},

@@ -80,7 +80,18 @@ def test_default_storage_class_filled_in_by_the_cluster_is_no_change():
     created = C.build_pvc(REF, settings(), "Retain", None)
     assert "storageClassName" not in created["spec"]
     observed = {**created, "spec": {**created["spec"], "storageClassName": "standard"}}
-    assert C.build_pvc(REF, settings(), "Retain", observed) == created
+    assert C.build_pvc(REF, settings(), "Retain", observed)["metadata"] == created["metadata"]  # same hash
+
+
+def test_a_claim_keeps_its_storage_class_once_the_workspace_names_none():
+    # Applying the claim without the class the operator named would remove an immutable field (422).
+    fast = resolve_settings(studio(), template(), workspace(defaults={"storageClassName": "fast"}))
+    created = C.build_pvc(REF, fast, "Retain", None)
+    grown = C.build_pvc(REF, settings(storage={"size": "20Gi"}), "Retain", created)
+    assert grown["spec"]["storageClassName"] == "fast"
+    assert grown["spec"]["resources"]["requests"]["storage"] == "20Gi"
+    # Naming the class is no change by itself: the claim is not applied again for it.
+    assert C.build_pvc(REF, settings(), "Retain", created)["metadata"] == created["metadata"]
 
 
 def test_pod_runs_as_the_workspace_service_account_only_in_a_workspace():
@@ -99,7 +110,7 @@ def test_access_role_is_limited_to_this_studio():
             "verbs": ["get", "update", "patch", "delete"]} in role["rules"]
     binding = C.build_access_binding(REF)
     assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]
-    assert C.build_access_binding(C.StudioRef("s", "ns", "u", None)) is None
+    assert C.build_access_binding(C.StudioRef("s", "ns", "u", None))["subjects"] == []  # no owner: no one
 
 
 def test_quantities_compare_by_value():

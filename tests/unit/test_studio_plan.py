@@ -21,6 +21,10 @@ def plan(s=None, **observed):
     return plan_studio(Observed(studio=s, **observed), NOW)
 
 
+def stored(p):
+    return {k: v for k, v in p.status.items() if v is not None}
+
+
 def kinds(p, action_type):
     return [a.manifest["kind"] for a in p.actions if isinstance(a, action_type)]
 
@@ -38,6 +42,21 @@ def test_a_pod_created_moments_ago_and_not_seen_yet_is_waited_for_not_created_ag
     assert kinds(p, Create) == []
     assert (p.status["state"], p.status["pod"], p.recheck_after) == ("Starting", "s", 3.5)
     assert p.status == plan().status  # the same report as when it was created
+
+
+def test_a_restart_requested_before_the_new_pod_is_seen_is_not_taken_for_done():
+    s = studio(restartRequestedAt="2026-01-01T00:05:00Z", status={"restartedAt": "2026-01-01T00:01:00Z"})
+    waiting = plan(s, pvc=pvc(), pod_expected_in=3.5)
+    assert waiting.status["restartedAt"] == "2026-01-01T00:01:00Z"
+    # The pod, made before the request, shows up: it is replaced.
+    seen = plan(studio(restartRequestedAt="2026-01-01T00:05:00Z", status=stored(waiting)),
+                pod=pod(spec_hash=current_hash(s)), pvc=pvc())
+    assert Delete("Pod", "s", "pod-uid") in seen.actions
+
+
+def test_a_stop_before_the_new_pod_is_seen_waits_for_it_rather_than_report_stopped():
+    p = plan(studio(state="Stopped"), pvc=pvc(), pod_expected_in=3.5)
+    assert (p.status["state"], p.recheck_after) == ("Stopping", 3.5)
 
 
 def test_running_pod_with_everything_in_place_does_nothing():
@@ -91,6 +110,12 @@ def test_carried_out_restart_is_not_repeated():
     assert p2.status["restartedAt"] == "2026-01-01T00:00:00Z"
 
 
+def test_a_restart_requested_in_lower_case_rfc3339_restarts():
+    s = studio(restartRequestedAt="2026-01-01t00:05:00z", status={"restartedAt": "2026-01-01T00:01:00Z"})
+    p = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=pvc())
+    assert Delete("Pod", "s", "pod-uid") in p.actions and p.status["state"] == "Stopping"
+
+
 def test_terminating_pod_is_waited_for_before_a_new_one_starts():
     p = plan(pod=pod(deleting=True), pvc=pvc())
     assert not any(isinstance(a, Create) for a in p.actions)
@@ -123,6 +148,40 @@ def test_owner_change_moves_the_volume_with_the_studio():
     assert plan(studio(owner="bob", status={"owner": "carol"}), pvc=pvc(owner="alice")).status["state"] == "Failed"
 
 
+def test_a_claim_made_for_this_studio_follows_its_owner_whatever_the_status_says():
+    # The claim's apply was refused (a resize over quota) while the owner changed, and the
+    # status already says bob; or the owner changed before a new studio's first status write.
+    for status in ({"owner": "bob", "volume": {"claimName": "s-home"}}, {}):
+        p = plan(studio(owner="bob", status=status), pvc=pvc(owner="alice", studio_uid="uid-1"))
+        assert p.status["state"] != "Failed"
+        moved = [a.manifest for a in p.actions if isinstance(a, Apply) and a.manifest["kind"] == "PersistentVolumeClaim"]
+        assert [m["metadata"]["annotations"]["studio.dev/owner"] for m in moved] == ["bob"]
+    # A volume retained from an earlier studio of that name stays its owner's.
+    for status in ({"owner": "bob"}, {}):
+        retained = plan(studio(owner="bob", status=status), pvc=pvc(owner="alice", studio_uid="uid-0"))
+        assert retained.status["state"] == "Failed" and "belongs to alice" in retained.status["message"]
+
+
+def test_a_retained_volume_is_its_owners_again_and_marked_as_the_new_studios():
+    p = plan(studio(), pvc=pvc(owner="alice", studio_uid="uid-0"))
+    assert p.status["state"] != "Failed"
+    claim = [a.manifest for a in p.actions if isinstance(a, Apply) and a.manifest["kind"] == "PersistentVolumeClaim"][0]
+    assert claim["metadata"]["annotations"]["studio.dev/codestudio-uid"] == "uid-1"
+
+
+def test_clearing_the_owner_revokes_access_and_keeps_the_volume_theirs():
+    old = C.StudioRef("s", "ns", "uid-1", "alice")
+    s = studio(owner=None, storage={"size": "20Gi"}, status={"owner": "alice", "volume": {"claimName": "s-home"}})
+    p = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=pvc(studio_uid="uid-1"),
+             role=C.build_access_role(old), binding=C.build_access_binding(old))
+    applied = {a.manifest["kind"]: a.manifest for a in p.actions if isinstance(a, Apply)}
+    assert applied["RoleBinding"]["subjects"] == []
+    # The claim still names alice: it does not become anybody's by the owner going.
+    assert applied["PersistentVolumeClaim"]["metadata"]["annotations"]["studio.dev/owner"] == "alice"
+    later = plan(studio(owner="mallory"), pvc=pvc(studio_uid="uid-0"))
+    assert later.status["state"] == "Failed" and "belongs to alice" in later.status["message"]
+
+
 def test_missing_template_fails_with_what_to_do():
     p = plan(template=None, pvc=pvc())
     assert p.status["state"] == "Failed"
@@ -148,6 +207,16 @@ def test_failing_pod_with_stale_spec_is_replaced_at_once():
     failing = pod(pod_status("Pending", False, "ErrImagePull"), spec_hash="old")
     p = plan(pod=failing, pvc=pvc(), template=template("example.org/py:2"))
     assert Delete("Pod", "s", "pod-uid") in p.actions
+
+
+def test_a_running_pod_whose_container_is_not_ready_is_kept_though_stale():
+    # Its readiness probe fails for a moment (the IDE is busy): the user's work runs in it.
+    p = plan(pod=pod(pod_status("Running", ready=False), spec_hash="old"), pvc=pvc(), template=template("example.org/py:2"))
+    assert not any(isinstance(a, Delete) for a in p.actions)
+    assert (p.status["state"], p.status["pendingRestart"]) == ("Starting", True)
+    # Crash looping, or not running yet: nothing of the user's runs, so it is replaced.
+    for status in (pod_status("Running", False, "CrashLoopBackOff", last_exit=1), pod_status("Pending", ready=False)):
+        assert Delete("Pod", "s", "pod-uid") in plan(pod=pod(status, spec_hash="old"), pvc=pvc()).actions
 
 
 def test_pull_error_is_failed_with_image_condition():
@@ -201,6 +270,33 @@ def test_a_claim_seen_once_and_gone_is_a_lost_volume_never_recreated():
     lost = plan(studio(status=stored))
     assert "PersistentVolumeClaim" not in kinds(lost, Apply)
     assert lost.status["volume"]["phase"] == "Lost" and "was deleted" in lost.status["message"]
+
+
+def test_a_new_studio_waits_for_its_predecessors_claim_to_go_then_makes_a_new_one():
+    # Deleted and applied again under volumeReclaimPolicy: Delete; the old claim still terminates.
+    s = studio(volumeReclaimPolicy="Delete")
+    # Seen before the garbage collector marks it, or while it terminates.
+    for old in (pvc(studio_uid="uid-0", controller="uid-0"), pvc(deleting=True, studio_uid="uid-0", controller="uid-0")):
+        waiting = plan(s, pvc=old)
+        assert (waiting.status["state"], waiting.status["volume"]) == ("Starting", None)
+        assert "previous home volume s-home" in waiting.status["message"]
+        assert kinds(waiting, Create) == [] and "PersistentVolumeClaim" not in kinds(waiting, Apply)
+    gone = plan(studio(volumeReclaimPolicy="Delete", status=stored(waiting)))
+    assert kinds(gone, Apply)[0] == "PersistentVolumeClaim" and gone.status["state"] == "Starting"
+
+
+def test_someone_elses_claim_is_not_named_so_its_going_is_no_lost_volume():
+    foreign = plan(studio(owner="bob"), pvc=pvc(owner="alice"))
+    assert foreign.status["state"] == "Failed" and foreign.status["volume"] is None
+    gone = plan(studio(owner="bob", status=stored(foreign)))
+    assert kinds(gone, Apply)[0] == "PersistentVolumeClaim" and gone.status["state"] == "Starting"
+
+
+def test_the_studios_own_claim_being_deleted_is_a_lost_volume():
+    s = studio(status={"volume": {"claimName": "s-home"}})
+    deleting = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=pvc(deleting=True))
+    assert deleting.status["state"] == "Failed" and deleting.status["volume"]["claimName"] == "s-home"
+    assert [c["reason"] for c in deleting.status["conditions"] if c["type"] == "VolumeReady"] == ["VolumeLost"]
 
 
 def test_max_running_quota_blocks_a_new_start():

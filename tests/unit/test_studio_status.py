@@ -52,3 +52,11 @@ def test_unschedulable_asks_to_be_rechecked_when_the_timeout_ends():
     health = pod_health(pod(pod_status("Pending", False, conditions=unschedulable("2026-01-01T00:00:50Z"))), NOW, 30)
     assert health.recheck_after == pytest.approx(20)
     assert "Insufficient cpu" in health.message
+
+
+def test_unschedulable_past_the_timeout_fails_though_its_claim_waits_for_the_pod():
+    # WaitForFirstConsumer binds a claim only once its pod is scheduled: the claim is no excuse.
+    health = pod_health(pod(pod_status("Pending", False, conditions=unschedulable("2026-01-01T00:00:00Z"))), NOW, 30,
+                        claim="s-home", claim_bound=False)
+    assert (health.state, health.reason) == ("Failed", "Unschedulable")
+    assert "Insufficient cpu" in health.message

@@ -53,23 +53,28 @@ def _metadata(ref: StudioRef, name: str, component: str, owned: bool = True) -> 
 def build_pvc(ref: StudioRef, settings: StudioSettings, reclaim: str, observed: dict[str, Any] | None) -> dict[str, Any]:
     """The home volume. Under Retain it has no owner reference, so deleting the studio keeps it.
 
-    An existing claim keeps its storage class (immutable) and never shrinks. With no class
-    configured the claim gets the cluster's default, which the operator leaves alone: naming
-    it afterwards would change the spec hash and re-apply every claim once for nothing.
+    An existing claim keeps its storage class as it is (immutable: applying without a class the
+    operator once named would remove it, a 422) and never shrinks. The class is left out of the
+    hash: the cluster filling in its default, or the workspace's default changing, is no change
+    to apply. With no class configured a new claim gets the cluster's default.
     """
     size = settings.storage_size
     storage_class = settings.storage_class
     if observed:
-        if storage_class:
-            storage_class = observed["spec"].get("storageClassName")
+        storage_class = observed["spec"].get("storageClassName")
         size = larger_quantity(size, observed["spec"]["resources"]["requests"]["storage"])
     meta = _metadata(ref, ref.claim_name, "home-volume", owned=reclaim == "Delete")
-    if ref.owner:
-        meta["annotations"] = {L.OWNER: ref.owner}
+    meta["annotations"] = {L.STUDIO_UID: ref.uid}
+    # A studio whose owner was cleared leaves the volume its last owner's: no one's would be
+    # anyone's to take once the studio is gone.
+    holder = ref.owner or ((observed or {}).get("metadata", {}).get("annotations") or {}).get(L.OWNER)
+    if holder:
+        meta["annotations"][L.OWNER] = holder
     spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    pvc = L.with_spec_hash({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec})
     if storage_class:
         spec["storageClassName"] = storage_class
-    return L.with_spec_hash({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec})
+    return pvc
 
 
 def build_pod(ref: StudioRef, settings: StudioSettings, restart_requested_at: str | None) -> dict[str, Any]:
@@ -168,15 +173,14 @@ def build_access_role(ref: StudioRef) -> dict[str, Any]:
     })
 
 
-def build_access_binding(ref: StudioRef) -> dict[str, Any] | None:
-    if not ref.owner:
-        return None
+def build_access_binding(ref: StudioRef) -> dict[str, Any]:
+    """The owner's access; a studio whose owner was cleared binds no one (revoked, not left as it was)."""
     return L.with_spec_hash({
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
         "metadata": _metadata(ref, ref.access_name, "access"),
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ref.access_name},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": ref.owner}],
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": ref.owner}] if ref.owner else [],
     })
 
 

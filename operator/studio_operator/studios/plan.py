@@ -12,7 +12,7 @@ from ..api import CodeStudio, CodeStudioTemplate, Workspace
 from ..conditions import condition, parse_time
 from . import children as C
 from .settings import resolve_settings
-from .status import pod_ended, pod_health
+from .status import nothing_runs, pod_ended, pod_health
 
 
 @dataclasses.dataclass
@@ -51,9 +51,12 @@ class Refused:
     def blocker(self) -> tuple[str, str, str]:
         """(state, reason, message) of a studio that cannot start because of it."""
         if self.status == 403 and "exceeded quota" in self.message:
+            # A stopped studio's volume still counts: only less storage or more quota helps it.
+            remedy = ("request less storage" if self.kind == "PersistentVolumeClaim"
+                      else "stop another studio, request fewer resources")
             return ("Failed", "QuotaExceeded",
                     f"the workspace's ResourceQuota refuses the {self.kind.lower()} ({self.message}); "
-                    "stop another studio, request fewer resources, or raise the quota")
+                    f"{remedy}, or raise the quota")
         reason = "Forbidden" if self.status == 403 else "Invalid"
         return ("Failed", reason,
                 f"the API server refuses the studio's {self.kind} {self.name}: {self.message}; "
@@ -110,40 +113,44 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     recheck: float | None = None
     previous = studio.status
 
-    # --- The home volume: created once, never recreated behind the user's back.
+    # --- The home volume: created once, never recreated behind the user's back. status.volume
+    # names it from when the studio's own claim is first seen: a named claim that goes is lost.
     volume_ok: bool | None = None
-    volume_problem = None
+    volume_problem: tuple[str, str, str] | None = None  # (state, reason, message): why not start on it
+    named = bool(previous.volume and previous.volume.claim_name)
     pvc = obs.pvc
     if pvc is None:
-        if previous.volume and previous.volume.claim_name:
+        if named:
             volume_ok, volume_problem = False, (
-                "VolumeLost",
+                "Failed", "VolumeLost",
                 f"home volume {ref.claim_name} was deleted; the studio will not start on an empty home. "
                 "Restore the claim, or delete and recreate the CodeStudio to start on a new volume",
             )
         else:
             actions.append(Apply(C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, None)))
-            volume_ok = None
-    else:
+    elif not named and (pvc["metadata"].get("deletionTimestamp") or L.controller_uid(pvc) not in (None, ref.uid)):
+        # A previous studio's of that name (deleted under Delete): the garbage collector takes
+        # it once its pod is gone.
+        volume_ok, volume_problem = False, (
+            "Starting", "VolumeTerminating",
+            f"waiting for the previous home volume {ref.claim_name} to be deleted; a new one is made then",
+        )
+    elif not _claim_is_ours(pvc, ref, previous.owner):
         holder = (pvc["metadata"].get("annotations") or {}).get(L.OWNER)
-        # A holder this studio itself granted access to is an owner change (the volume moves
-        # with it); any other holder's volume was retained from an earlier studio of that name.
-        if holder and ref.owner and holder != ref.owner and holder != previous.owner:
-            volume_ok, volume_problem = False, (
-                "VolumeOwnedByOther",
-                f"home volume {ref.claim_name} belongs to {holder}, not {ref.owner}; "
-                "choose another studio name or move the volume",
-            )
-        elif pvc["metadata"].get("deletionTimestamp"):
-            volume_ok, volume_problem = False, (
-                "VolumeLost",
-                f"home volume {ref.claim_name} is being deleted; it goes when the pod stops",
-            )
-        else:
-            desired = C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, pvc)
-            if _needs_apply(desired, pvc):
-                actions.append(Apply(desired))
-            volume_ok = pvc.get("status", {}).get("phase") == "Bound"
+        volume_ok, volume_problem = False, (
+            "Failed", "VolumeOwnedByOther",
+            f"home volume {ref.claim_name} belongs to {holder}{f', not {ref.owner}' if ref.owner else ''}; "
+            "choose another studio name or move the volume",
+        )
+    elif pvc["metadata"].get("deletionTimestamp"):
+        volume_ok, volume_problem = False, (
+            "Failed", "VolumeLost", f"home volume {ref.claim_name} is being deleted; it goes when the pod stops")
+    else:
+        named = True
+        desired = C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, pvc)
+        if _needs_apply(desired, pvc):
+            actions.append(Apply(desired))
+        volume_ok = pvc.get("status", {}).get("phase") == "Bound"
 
     # --- Access and networking: cheap, applied whatever the state, only when they differ.
     for desired, observed in (
@@ -162,7 +169,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     elif settings.image is None:
         blocker = ("Starting", "ImageBuilding", f"waiting for template {studio.spec.template} to build its image")
     elif volume_problem:
-        blocker = ("Failed", *volume_problem)
+        blocker = volume_problem
 
     want_running = studio.spec.state == "Running"
     stop_reason = "the studio is stopped (spec.state: Stopped)"
@@ -188,7 +195,10 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     if not want_running:
         if pod and not pod["metadata"].get("deletionTimestamp"):
             actions.append(Delete("Pod", pod["metadata"]["name"], pod["metadata"]["uid"]))
-        state, reason, message = ("Stopping", "Stopping", "the pod is stopping") if pod else ("Stopped", "Stopped", stop_reason)
+        # A pod created moments ago and not seen yet is deleted once seen: not Stopped until then.
+        stopping = pod or obs.pod_expected_in
+        state, reason, message = ("Stopping", "Stopping", "the pod is stopping") if stopping else ("Stopped", "Stopped", stop_reason)
+        recheck = obs.pod_expected_in
         if restart:
             restarted_at = restart  # nothing runs, so there is nothing to restart
     elif pod and pod["metadata"].get("deletionTimestamp"):
@@ -203,7 +213,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         if restart:
             actions.append(Delete("Pod", pod["metadata"]["name"], pod["metadata"]["uid"]))
             state, reason, message = "Stopping", "Restarting", "restarting: replacing the pod"
-        elif pod_ended(pod) or (stale and health.state != "Running"):
+        elif pod_ended(pod) or (stale and nothing_runs(pod, health)):
             # Nothing of the user's runs in it: replace it with the current spec at once.
             actions.append(Delete("Pod", pod["metadata"]["name"], pod["metadata"]["uid"]))
             state, reason, message = "Starting", "ReplacingPod", "replacing a pod that is not running"
@@ -221,19 +231,26 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
             recheck = obs.pod_expected_in
         else:
             actions.append(Create(desired_pod))
-        if restart:
-            restarted_at = restart
+            if restart:
+                # Done once its pod is made; a pod made before the request is replaced when seen.
+                restarted_at = restart
         state, reason, message = "Starting", "PodCreated", "the pod was created"
 
-    if volume_problem and state not in ("Stopped", "Stopping"):
+    if volume_problem and volume_problem[0] == "Failed" and state not in ("Stopped", "Stopping"):
         # A running pod keeps its (protected) claim until it stops; say so rather than "Running".
-        state, reason, message = "Failed", *volume_problem
+        state, reason, message = volume_problem
+    elif obs.refused and state not in ("Stopped", "Stopping"):
+        # A pod may run on, but not as the spec asks: say what to fix rather than "Running".
+        state, reason, message = obs.refused.blocker()
 
+    volume_reason, volume_message = volume_problem[1:] if volume_problem else (
+        ("Bound", "") if volume_ok else ("Provisioning", f"waiting for claim {ref.claim_name} to bind"))
+    if obs.refused and obs.refused.kind == "PersistentVolumeClaim":
+        volume_ok, (_, volume_reason, volume_message) = False, obs.refused.blocker()
     pod_ready = health is not None and health.state == "Running"
     pending_restart = bool(pod and desired_pod and _hash(pod) != _hash(desired_pod))
     conditions = [
-        condition("VolumeReady", volume_ok, volume_problem[0] if volume_problem else ("Bound" if volume_ok else "Provisioning"),
-                  volume_problem[1] if volume_problem else ("" if volume_ok else f"waiting for claim {ref.claim_name} to bind")),
+        condition("VolumeReady", volume_ok, volume_reason, volume_message),
         _image_condition(obs, settings.image, image_error, message),
         condition("PodReady", pod_ready, "PodReady" if pod_ready else reason, "" if pod_ready else message),
         condition("Ready", state == "Running", state if state != "Running" else "Running",
@@ -248,20 +265,25 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         "pendingRestart": pending_restart,
         "restartedAt": restarted_at,
         "pod": pod["metadata"]["name"] if pod else (ref.pod_name if creating else None),
-        "volume": _volume_status(ref, pvc, volume_problem is not None),
+        "volume": _volume_status(ref, pvc) if named else None,
         "endpoints": C.endpoints(ref, settings),
         "conditions": conditions,
     }
     return Plan(actions=actions, status=status, recheck_after=recheck)
 
 
-def _volume_status(ref: C.StudioRef, pvc: dict[str, Any] | None, lost: bool) -> dict[str, Any] | None:
-    """The home volume, once its claim has been seen: a claim named here and later missing is a
-    lost volume, so one the API server refused, or not created yet, must not be named."""
-    if pvc is None and not lost:
-        return None
+def _claim_is_ours(pvc: dict[str, Any], ref: C.StudioRef, previous_owner: str | None) -> bool:
+    """Made for this studio, or held by no one, its owner or the owner it had (an owner change
+    whose claim apply is still to come): the volume moves with the studio. A claim anyone else
+    holds was retained from an earlier studio of that name, and is never attached."""
+    annotations = pvc["metadata"].get("annotations") or {}
+    holder = annotations.get(L.OWNER)
+    return annotations.get(L.STUDIO_UID) == ref.uid or not holder or holder in (ref.owner, previous_owner)
+
+
+def _volume_status(ref: C.StudioRef, pvc: dict[str, Any] | None) -> dict[str, Any]:
     pvc_status = (pvc or {}).get("status") or {}
-    return {"claimName": ref.claim_name, "phase": pvc_status.get("phase") or ("Lost" if lost else "Pending"),
+    return {"claimName": ref.claim_name, "phase": pvc_status.get("phase") or ("Lost" if pvc is None else "Pending"),
             "capacity": (pvc_status.get("capacity") or {}).get("storage")}
 
 

@@ -47,7 +47,7 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
         # studio's label (someone's own pod, a previous incarnation's) is neither used nor deleted.
         # The home volume has no owner under Retain; its name and owner annotation identify it.
         return next((o for o in ctrl.cache.all(index, key) if o["metadata"]["name"] == child_name
-                     and (not controlled or controller_uid(o) == ref.uid)), None)
+                     and (not controlled or L.controller_uid(o) == ref.uid)), None)
 
     return Observed(
         studio=studio,
@@ -66,10 +66,6 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
 def _held(ctrl: Controller) -> dict[tuple[str, str], datetime.datetime]:
     """Studios whose transient status is being held back, and when that state began."""
     return ctrl.memo.setdefault("studio-status-held", {})
-
-
-def controller_uid(obj: dict[str, Any]) -> str | None:
-    return next((r.get("uid") for r in obj["metadata"].get("ownerReferences") or () if r.get("controller")), None)
 
 
 async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float | None:
@@ -109,7 +105,7 @@ async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
     refused = await execute_all(ctrl, namespace, plan.actions)
     if refused:
         # Validation or admission (ResourceQuota, LimitRange, Pod Security) refused a child
-        # built from the user's spec: say so, create nothing further, and look again later
+        # built from the user's spec: say so, start no pod, and look again later
         # (a spec or template change, or a workspace whose studio stopped, wakes it sooner).
         obs.refused = refused
         plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
@@ -128,28 +124,35 @@ async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -
     """Applies at once (each is a separate object), then creates and deletes in plan order: the
     volume is applied before the pod that mounts it is created. A RoleBinding waits for the
     other applies: the API server binds only a Role that exists (404 until then) and grants
-    nothing the operator may not grant. A child the API server refuses stops the rest and is
-    returned; any other error is raised (the queue retries)."""
+    nothing the operator may not grant. A child the API server refuses holds back only what
+    needs it: the pod is not created (it would run without what the spec asks of it), a refused
+    Role's binding is not applied; the other children, and a stop's or restart's pod deletion,
+    go ahead. The first refusal is returned; any other error is raised (the queue retries)."""
     applies = [a for a in actions if isinstance(a, Apply)]
-    for wave in ([a for a in applies if a.manifest["kind"] != "RoleBinding"],
-                 [a for a in applies if a.manifest["kind"] == "RoleBinding"]):
-        results = await asyncio.gather(*(execute(ctrl, namespace, a) for a in wave), return_exceptions=True)
-        failures = [(a, r) for a, r in zip(wave, results) if isinstance(r, BaseException)]
-        for _, exc in failures:
-            if not (isinstance(exc, ApiError) and exc.refusal):
-                raise exc
-        if failures:
-            return _refused(*failures[0])
+    refused = await _apply_all(ctrl, namespace, [a for a in applies if a.manifest["kind"] != "RoleBinding"])
+    if not any(r.kind == "Role" for r in refused):
+        refused += await _apply_all(ctrl, namespace, [a for a in applies if a.manifest["kind"] == "RoleBinding"])
     for action in actions:
-        if isinstance(action, Apply):
+        if isinstance(action, Apply) or (isinstance(action, Create) and refused):
             continue
         try:
             await execute(ctrl, namespace, action)
         except ApiError as exc:
             if not exc.refusal or not isinstance(action, Create):
                 raise
-            return _refused(action, exc)
-    return None
+            refused.append(_refused(action, exc))
+    return refused[0] if refused else None
+
+
+async def _apply_all(ctrl: Controller, namespace: str, applies: list[Apply]) -> list[Refused]:
+    results = await asyncio.gather(*(execute(ctrl, namespace, a) for a in applies), return_exceptions=True)
+    refused = []
+    for action, result in zip(applies, results):
+        if isinstance(result, BaseException):
+            if not (isinstance(result, ApiError) and result.refusal):
+                raise result
+            refused.append(_refused(action, result))
+    return refused
 
 
 def _refused(action: Apply | Create, exc: ApiError) -> Refused:

@@ -31,8 +31,10 @@ def _container_status(pod: dict[str, Any]) -> dict[str, Any] | None:
 
 def pod_health(pod: dict[str, Any], now: datetime.datetime, unschedulable_timeout: float,
                claim: str | None = None, claim_bound: bool = True) -> PodHealth:
-    """`claim`: the home volume's claim, which the scheduler waits for (slow provisioning is no
-    scheduling failure, and the scheduler's last verdict may predate the binding)."""
+    """`claim`: the home volume's claim. A pod the scheduler holds back for it waits (slow
+    provisioning is no scheduling failure, and the scheduler's last verdict may predate the
+    binding); one it places nowhere for anything else fails after `unschedulable_timeout`, its
+    claim bound or not (WaitForFirstConsumer binds only once the pod is scheduled)."""
     status = pod.get("status", {})
     phase = status.get("phase", "Pending")
     cs = _container_status(pod)
@@ -52,15 +54,15 @@ def pod_health(pod: dict[str, Any], now: datetime.datetime, unschedulable_timeou
         return PodHealth("Running", "PodReady", "")
     for cond in status.get("conditions") or []:
         if cond.get("type") == "PodScheduled" and cond.get("status") == "False" and cond.get("reason") == "Unschedulable":
-            if claim and not claim_bound:
-                return PodHealth("Starting", "VolumeProvisioning", f"waiting for claim {claim} to bind")
-            if claim and "persistentvolumeclaim" in (cond.get("message") or "").lower():
+            msg = cond.get("message") or "no node can run the pod"
+            if claim and "persistentvolumeclaim" in msg.lower():
+                if not claim_bound:
+                    return PodHealth("Starting", "VolumeProvisioning", f"waiting for claim {claim} to bind")
                 # Under load the scheduler tries again seconds after the binding.
                 return PodHealth("Starting", "VolumeProvisioning",
                                  f"claim {claim} is bound; waiting for the scheduler to place the pod")
             since = parse_time(cond.get("lastTransitionTime")) or now
             waited = (now - since).total_seconds()
-            msg = cond.get("message") or "no node can run the pod"
             if waited >= unschedulable_timeout:
                 return PodHealth("Failed", "Unschedulable", f"Unschedulable for {int(waited)}s: {msg}")
             return PodHealth("Starting", "Unschedulable", f"waiting for a node: {msg}",
@@ -73,3 +75,10 @@ def pod_health(pod: dict[str, Any], now: datetime.datetime, unschedulable_timeou
 def pod_ended(pod: dict[str, Any]) -> bool:
     """A pod that will never run again (evicted, or its containers exited under a node failure)."""
     return pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
+
+
+def nothing_runs(pod: dict[str, Any], health: PodHealth) -> bool:
+    """Nothing of the user's runs in the pod: it is not running yet (scheduling, pulling), or it
+    fails (pull errors, crash loops). A running container that is not ready (its readiness probe
+    failing for a while) may hold the user's work."""
+    return health.state == "Failed" or pod.get("status", {}).get("phase") != "Running"

@@ -1,0 +1,128 @@
+"""A child the API server refuses (quota, validation, admission): which API calls still go out,
+and what the studio's status says, through the glue that carries a plan out."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from studio_operator.config import Config
+from studio_operator.kube import ApiError
+from studio_operator.studios import children as C
+from studio_operator.studios.plan import Observed
+from studio_operator.studios.reconcile import carry_out
+from studio_operator.studios.settings import resolve_settings
+from tests.unit.studio_fixtures import pod, pvc, studio, template
+
+QUOTA = 'persistentvolumeclaims "s-home" is forbidden: exceeded quota: q, requested: requests.storage=50Gi'
+
+
+@dataclasses.dataclass
+class FakeKube:
+    refuse: dict[str, ApiError] = dataclasses.field(default_factory=dict)  # kind -> the answer
+    calls: list = dataclasses.field(default_factory=list)
+    patches: list = dataclasses.field(default_factory=list)
+
+    async def apply(self, manifest):
+        self.calls.append(("apply", manifest["kind"]))
+        if manifest["kind"] in self.refuse:
+            raise self.refuse[manifest["kind"]]
+        return manifest
+
+    async def create(self, manifest):
+        self.calls.append(("create", manifest["kind"]))
+        return manifest
+
+    async def delete(self, api_version, kind, namespace, name, uid=None):
+        self.calls.append(("delete", kind))
+        return True
+
+    async def patch_status(self, api_version, kind, namespace, name, patch):
+        self.patches.append(patch)
+        return None
+
+
+class FakeCache:
+    def created(self, *args):
+        pass
+
+    def wrote(self, *args):
+        pass
+
+
+@dataclasses.dataclass
+class FakeController:
+    kube: FakeKube
+    config: Config = dataclasses.field(default_factory=lambda: Config(progress_hold=2.0))
+    memo: dict = dataclasses.field(default_factory=dict)
+    cache: FakeCache = dataclasses.field(default_factory=FakeCache)
+    events: list = dataclasses.field(default_factory=list)
+
+    def event(self, involved, type_, reason, message):
+        self.events.append(reason)
+
+
+def observed(s, **children):
+    """A running studio whose pod runs the current spec, with the children its last owner had."""
+    t = template()
+    ref = C.StudioRef("s", "ns", "uid-1", s.status.owner)
+    settings = resolve_settings(s, t, None)
+    desired_pod = C.build_pod(C.StudioRef("s", "ns", "uid-1", s.spec.owner), settings, None)
+    children.setdefault("pvc", pvc(size="10Gi"))
+    return Observed(studio=s, template=t, pod=pod(spec_hash=desired_pod["metadata"]["annotations"]["studio.dev/spec-hash"]),
+                    service=C.build_service(ref, settings), role=C.build_access_role(ref),
+                    binding=C.build_access_binding(ref), **children)
+
+
+def running(**spec):
+    return studio(storage={"size": "50Gi"}, status={"state": "Running", "owner": "alice",
+                                                    "volume": {"claimName": "s-home"}, "conditions": []}, **spec)
+
+
+def condition(patch, type_):
+    return next(c for c in patch["conditions"] if c["type"] == type_)
+
+
+@pytest.mark.asyncio
+async def test_a_refused_volume_resize_does_not_stop_a_stop():
+    kube = FakeKube(refuse={"PersistentVolumeClaim": ApiError(403, "Forbidden", QUOTA)})
+    await carry_out(FakeController(kube), observed(running(state="Stopped")))
+    assert ("delete", "Pod") in kube.calls
+    assert kube.patches[-1]["state"] == "Stopping"
+    volume = condition(kube.patches[-1], "VolumeReady")
+    assert (volume["status"], volume["reason"]) == ("False", "QuotaExceeded")
+    assert "refuses the persistentvolumeclaim" in volume["message"] and QUOTA in volume["message"]
+    assert volume["message"].endswith("request less storage, or raise the quota")  # stopping studios frees none
+
+
+@pytest.mark.asyncio
+async def test_a_refused_volume_resize_shows_on_a_running_studio_and_leaves_its_pod():
+    kube = FakeKube(refuse={"PersistentVolumeClaim": ApiError(403, "Forbidden", QUOTA)})
+    await carry_out(FakeController(kube), observed(running()))
+    assert not any(verb in ("delete", "create") for verb, _ in kube.calls)
+    written = kube.patches[-1]
+    assert written["state"] == "Failed" and QUOTA in written["message"]
+    ready = condition(written, "Ready")
+    assert ready["status"] == "False" and QUOTA in ready["message"]
+    assert condition(written, "VolumeReady")["reason"] == "QuotaExceeded"
+    assert condition(written, "PodReady")["status"] == "True"  # the pod itself runs on
+
+
+@pytest.mark.asyncio
+async def test_an_owner_change_reaches_the_role_binding_though_the_volume_is_refused():
+    kube = FakeKube(refuse={"PersistentVolumeClaim": ApiError(403, "Forbidden", QUOTA)})
+    await carry_out(FakeController(kube), observed(running(owner="bob")))
+    assert ("apply", "RoleBinding") in kube.calls
+
+
+@pytest.mark.asyncio
+async def test_a_refused_role_holds_back_its_binding_and_the_pod():
+    refused = 'roles.rbac.authorization.k8s.io "s-access" is forbidden: exceeded quota: q, requested: count/roles=1'
+    kube = FakeKube(refuse={"Role": ApiError(403, "Forbidden", refused)})
+    s = studio()
+    await carry_out(FakeController(kube), Observed(studio=s, template=template()))
+    assert ("apply", "Role") in kube.calls and ("apply", "PersistentVolumeClaim") in kube.calls
+    assert ("apply", "RoleBinding") not in kube.calls  # it would bind nothing: 404
+    assert ("create", "Pod") not in kube.calls
+    assert kube.patches[-1]["state"] == "Failed" and refused in kube.patches[-1]["message"]
