@@ -55,10 +55,10 @@ def ready_status(obj: dict[str, Any]) -> str | None:
     return (get_condition((obj.get("status") or {}).get("conditions"), "Ready") or {}).get("status")
 
 
-def status_patch(current: dict[str, Any], desired: dict[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]:
+def status_patch(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
     """The merge patch that turns the stored status into the desired one: changed fields, and null
-    for fields no longer wanted (except `keep`, which others write). Empty when nothing changes."""
+    for fields no longer wanted. Empty when nothing changes."""
     desired = {k: v for k, v in desired.items() if v is not None}
     patch = {k: v for k, v in desired.items() if current.get(k) != v}
-    patch.update({k: None for k in current if k not in desired and k not in keep})
+    patch.update({k: None for k in current if k not in desired})
     return patch

@@ -17,6 +17,10 @@ OWNER = "studio.dev/owner"
 STUDIO_UID = "studio.dev/codestudio-uid"
 SPEC_HASH = "studio.dev/spec-hash"
 RESTART_AT = "studio.dev/restart-requested-at"
+# On a CodeStudio: when it was last used (RFC 3339), as clients and gateways report it; and the
+# generation of the spec.state: Stopped that the operator wrote when the studio went idle.
+LAST_ACTIVITY = "studio.dev/last-activity"
+IDLE_STOPPED = "studio.dev/idle-stopped-generation"
 # Image builds: the build-input hash and attempt on a build Job, the Dockerfile on its pod,
 # and the template generation the Job was made from.
 BUILD_HASH = "studio.dev/build-hash"

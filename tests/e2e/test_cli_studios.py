@@ -171,6 +171,11 @@ def test_open_forwards_the_main_port(cluster: Cluster, namespace: str, request):
             second = studioctl(cluster, "studio", "open", "hal", "-n", namespace, "--port", busy)
             assert (second.returncode, second.stdout) == (1, "")
             assert second.stderr == f"error: cannot listen on 127.0.0.1:{busy}: Address already in use\n"
+            # The traffic is reported as activity, which the idle timeout counts from.
+            reported = cluster.wait_for(lambda: (cluster.get("codestudio", "hal", namespace)["metadata"].get("annotations")
+                                                 or {}).get("studio.dev/last-activity"), what="activity to be reported")
+            cluster.wait_for(lambda: cluster.get("codestudio", "hal", namespace)["status"].get("lastActivity") == reported,
+                             what="the operator to record the activity")
         finally:
             proc.send_signal(signal.SIGINT)
             _, err = proc.communicate(timeout=30)

@@ -279,3 +279,37 @@ def test_a_studio_applied_again_at_once_under_delete_starts_on_a_new_volume(clus
     cluster.apply(studio_manifest("mona", namespace, tpl, owner="mona", volumeReclaimPolicy="Delete"))
     wait_state(cluster, namespace, "mona", "Running", timeout=60)
     assert pvc_uid(cluster, namespace, "mona-home") not in (None, volume)
+
+
+def test_an_idle_studio_is_stopped_keeping_its_volume_and_says_why(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request, idleTimeout="2h")
+    cluster.apply(studio_manifest("ida", namespace, tpl, owner="ida", idleTimeout="4s"))  # the studio's own wins
+    running = wait_state(cluster, namespace, "ida", "Running")
+    volume = pvc_uid(cluster, namespace, "ida-home")
+    started = cluster.get("pod", "ida", namespace)["metadata"]["creationTimestamp"]
+    assert running["status"]["lastActivity"] == started  # nobody reported activity: idle since it started
+
+    stopped = wait_state(cluster, namespace, "ida", "Stopped", timeout=30)
+    assert stopped["spec"]["state"] == "Stopped"  # as if its user had stopped it: start it the same way
+    assert stopped["status"]["message"] == (f"stopped after 4s without activity (last activity {started}); "
+                                            "set spec.state: Running to start it")
+    assert cluster.get("pod", "ida", namespace) is None
+    assert pvc_uid(cluster, namespace, "ida-home") == volume
+    events = cluster.kubectl("-n", namespace, "get", "events", "--field-selector",
+                             "involvedObject.kind=CodeStudio,involvedObject.name=ida,reason=Stopped",
+                             "-o", "jsonpath={.items[*].message}").stdout
+    assert "stopped after 4s without activity" in events
+
+
+def test_reported_activity_keeps_a_studio_running_past_its_idle_timeout(cluster: Cluster, namespace: str, request):
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("ian", namespace, tpl, owner="ian", idleTimeout="6s"))
+    wait_state(cluster, namespace, "ian", "Running")
+    for _ in range(5):  # 10 s of use, reported every 2 s, as a gateway or `studioctl studio open` does
+        reported = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        cluster.kubectl("-n", namespace, "annotate", "codestudio", "ian", f"studio.dev/last-activity={reported}", "--overwrite")
+        time.sleep(2)
+    obj = cluster.get("codestudio", "ian", namespace)
+    assert (obj["status"]["state"], obj["spec"]["state"]) == ("Running", "Running")
+    assert obj["status"]["lastActivity"] == reported
+    wait_state(cluster, namespace, "ian", "Stopped", timeout=30)  # then nobody: stopped 6 s after the last report

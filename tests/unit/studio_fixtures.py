@@ -7,11 +7,13 @@ from typing import Any
 from studio_operator.api import CodeStudio, CodeStudioTemplate, Workspace
 
 
-def studio(name: str = "s", namespace: str = "ns", status: dict | None = None, **spec: Any) -> CodeStudio:
+def studio(name: str = "s", namespace: str = "ns", status: dict | None = None, annotations: dict | None = None,
+           **spec: Any) -> CodeStudio:
     return CodeStudio.model_validate({
         "apiVersion": "studio.dev/v1alpha1",
         "kind": "CodeStudio",
-        "metadata": {"name": name, "namespace": namespace, "uid": "uid-1", "generation": 3},
+        "metadata": {"name": name, "namespace": namespace, "uid": "uid-1", "generation": 3, "resourceVersion": "41",
+                     "annotations": annotations or {}},
         "spec": {"template": "py", "owner": "alice", **spec},
         "status": status or {},
     })
@@ -50,11 +52,12 @@ def pod_status(phase: str = "Running", ready: bool = True, waiting: str | None =
 
 
 def pod(status: dict[str, Any] | None = None, spec_hash: str = "h", deleting: bool = False,
-        restart_at: str | None = None, image: str = "example.org/py:1") -> dict[str, Any]:
+        restart_at: str | None = None, image: str = "example.org/py:1", created: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
     annotations = {"studio.dev/spec-hash": spec_hash}
     if restart_at:
         annotations["studio.dev/restart-requested-at"] = restart_at
-    meta: dict[str, Any] = {"name": "s", "namespace": "ns", "uid": "pod-uid", "annotations": annotations}
+    meta: dict[str, Any] = {"name": "s", "namespace": "ns", "uid": "pod-uid", "annotations": annotations,
+                            "creationTimestamp": created}
     if deleting:
         meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
     return {"metadata": meta, "spec": {"containers": [{"image": image}]}, "status": status or pod_status()}

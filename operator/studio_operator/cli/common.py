@@ -10,25 +10,23 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import durations
 from ..api.common import OPERATOR_NAMESPACE
 from ..client import Client, Operation
 from . import output
-
-DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 
 Handler = Callable[[argparse.Namespace, Client], int]
 
 
 def parse_duration(text: str) -> float:
-    """Seconds from `90`, `90s`, `5m`, `1h30m` (as Go and kubectl write durations)."""
+    """Seconds from `90`, or a duration as Go, kubectl and the API write it: `90s`, `5m`, `1h30m`."""
     text = text.strip()
     if re.fullmatch(r"\d+(\.\d+)?", text):
         return float(text)
-    match = DURATION.fullmatch(text)
-    if not text or not match or not any(match.groups()):
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: use e.g. 90s, 5m or 1h30m")
-    h, m, s = (float(g or 0) for g in match.groups())
-    return h * 3600 + m * 60 + s
+    try:
+        return durations.seconds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def connection_options(suppress: bool) -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ import logging
 import selectors
 import socket
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kubernetes import client as k8s
@@ -17,11 +18,13 @@ if TYPE_CHECKING:
     from .connection import Client
 
 BUFFER = 65536
+# Traffic through the forward is reported at once, then at most this often (seconds).
+ACTIVITY_INTERVAL = 60.0
 log = logging.getLogger(__name__)
 
 
-def _pump(a: socket.socket, b: socket.socket) -> None:
-    """Copies bytes both ways until either side closes."""
+def _pump(a: socket.socket, b: socket.socket, traffic: Callable[[], None]) -> None:
+    """Copies bytes both ways until either side closes, calling traffic() for each chunk."""
     with selectors.DefaultSelector() as sel:
         sel.register(a, selectors.EVENT_READ, b)
         sel.register(b, selectors.EVENT_READ, a)
@@ -30,6 +33,7 @@ def _pump(a: socket.socket, b: socket.socket) -> None:
                 data = key.fileobj.recv(BUFFER)
                 if not data:
                     return
+                traffic()
                 key.data.sendall(data)
 
 
@@ -56,10 +60,15 @@ def _host_port(host: str, port: int) -> str:
 class PortForward:
     """Listens on address:local_port (0 picks a free port; see `.url`) and forwards each
     connection to port of the pod, each over its own API server stream. Serves in a background
-    thread from `start()` until `close()`; also a context manager."""
+    thread from `start()` until `close()`; also a context manager. When bytes flow, calls
+    on_activity() at once and then at most every ACTIVITY_INTERVAL seconds (from a thread of
+    its own), so the studio's idle timeout counts from the last use."""
 
-    def __init__(self, client: Client, namespace: str, pod: str, port: int, local_port: int = 0, address: str = "127.0.0.1"):
+    def __init__(self, client: Client, namespace: str, pod: str, port: int, local_port: int = 0, address: str = "127.0.0.1",
+                 on_activity: Callable[[], None] | None = None):
         self._client = client
+        self._on_activity = on_activity
+        self._traffic = threading.Event()
         self.namespace, self.pod, self.port = namespace, pod, port
         self._listener = _listen(address, local_port)
         self.address, self.local_port = self._listener.getsockname()[:2]
@@ -69,7 +78,8 @@ class PortForward:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def to_studio(cls, client: Client, studio: dict[str, Any], local_port: int = 0, address: str = "127.0.0.1") -> PortForward:
+    def to_studio(cls, client: Client, studio: dict[str, Any], local_port: int = 0, address: str = "127.0.0.1",
+                  on_activity: Callable[[], None] | None = None) -> PortForward:
         """Forwards to the main port (the first the template declares) of a Running studio."""
         name = f"{studio['metadata']['namespace']}/{studio['metadata']['name']}"
         status = studio.get("status") or {}
@@ -80,7 +90,7 @@ class PortForward:
         ports = pod.spec.containers[0].ports or []
         if not ports:
             raise StudioError(f"the pod of CodeStudio {name} declares no port")
-        return cls(client, pod.metadata.namespace, pod.metadata.name, ports[0].container_port, local_port, address)
+        return cls(client, pod.metadata.namespace, pod.metadata.name, ports[0].container_port, local_port, address, on_activity)
 
     @property
     def url(self) -> str:
@@ -98,7 +108,7 @@ class PortForward:
             remote = stream.socket(self.port)
             remote.setblocking(True)
             try:
-                _pump(conn, remote)
+                _pump(conn, remote, self._traffic.set)
             except OSError:
                 pass  # either side reset the connection; nothing to hand back
             finally:
@@ -106,6 +116,8 @@ class PortForward:
 
     def serve_forever(self) -> None:
         """Accepts connections until close()."""
+        if self._on_activity:
+            threading.Thread(target=self._report_activity, daemon=True, name=f"activity {self.url}").start()
         with self._listener:
             while not self._closed.is_set():
                 try:
@@ -114,6 +126,21 @@ class PortForward:
                     return  # closed
                 threading.Thread(target=self._forward, args=(conn,), daemon=True).start()
 
+    def _report_activity(self) -> None:
+        on_activity = self._on_activity
+        assert on_activity is not None
+        while True:
+            self._traffic.wait()
+            if self._closed.is_set():
+                return
+            self._traffic.clear()
+            try:
+                on_activity()
+            except Exception as exc:  # noqa: BLE001 - a missed report only shortens the idle time left
+                log.warning("cannot report activity on %s/%s: %s", self.namespace, self.pod, exc)
+            if self._closed.wait(ACTIVITY_INTERVAL):
+                return
+
     def start(self) -> PortForward:
         self._thread = threading.Thread(target=self.serve_forever, daemon=True, name=f"port-forward {self.url}")
         self._thread.start()
@@ -121,6 +148,7 @@ class PortForward:
 
     def close(self) -> None:
         self._closed.set()
+        self._traffic.set()  # wakes the reporter to end
         try:
             self._listener.shutdown(socket.SHUT_RDWR)
         except OSError:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import api
 from ..conditions import now, parse_time, rfc3339
+from ..labels import LAST_ACTIVITY
 from .errors import NotFound, warn_missing
 from .handle import Handle
 from .operations import Operation, status_reached
@@ -102,6 +103,13 @@ class CodeStudio(Handle[api.CodeStudio]):
         and admins, and cluster admins. Returns the new settings."""
         return api.CodeStudio.model_validate(self._patch_spec(owner=owner)).spec
 
+    def report_activity(self, at: datetime.datetime | None = None) -> None:
+        """Tells the operator the studio is in use (its studio.dev/last-activity annotation), so
+        its idle timeout counts from `at` (default now)."""
+        self._objects().patch(self.name, {"metadata": {"annotations": {LAST_ACTIVITY: rfc3339(at or now())}}},
+                              self.namespace)
+
     def port_forward(self, local_port: int = 0, address: str = "127.0.0.1") -> PortForward:
-        """Forwards a local port to the studio's main port (the template's first); see PortForward."""
-        return PortForward.to_studio(self._client, self._read(), local_port, address)
+        """Forwards a local port to the studio's main port (the template's first), reporting
+        activity while it carries traffic; see PortForward."""
+        return PortForward.to_studio(self._client, self._read(), local_port, address, on_activity=self.report_activity)

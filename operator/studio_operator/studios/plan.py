@@ -9,8 +9,9 @@ from typing import Any
 from .. import labels as L
 from ..actions import Action, Apply, Create, Delete
 from ..api import CodeStudio, CodeStudioTemplate, Workspace
-from ..conditions import condition, parse_time
+from ..conditions import condition, parse_time, rfc3339
 from . import children as C
+from . import idle
 from .settings import resolve_settings
 from .status import nothing_runs, pod_ended, pod_health
 
@@ -172,7 +173,11 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         blocker = volume_problem
 
     want_running = studio.spec.state == "Running"
+    timeout = idle.idle_timeout(studio, obs.template)
     stop_reason = "the studio is stopped (spec.state: Stopped)"
+    if idle.stopped_for_idleness(studio):
+        stop_reason = (f"stopped after {timeout.text if timeout else 'its idle timeout'} without activity "
+                       f"(last activity {previous.last_activity or 'unknown'}); set spec.state: Running to start it")
     if obs.workspace is not None and obs.workspace.spec.state == "Stopped":
         want_running, stop_reason = False, f"workspace {obs.workspace.metadata.name} is stopped"
     quota = obs.workspace.spec.quota if obs.workspace else None
@@ -243,6 +248,16 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         # A pod may run on, but not as the spec asks: say what to fix rather than "Running".
         state, reason, message = obs.refused.blocker()
 
+    last_activity = None
+    if state == "Running" and pod:
+        last_activity = idle.last_activity(studio, pod, now)
+        if timeout:
+            left = (last_activity - now).total_seconds() + timeout.seconds
+            if left <= 0:
+                actions.append(idle.idle_stop(studio))
+            else:
+                recheck = min(filter(None, (recheck, left)))
+
     volume_reason, volume_message = volume_problem[1:] if volume_problem else (
         ("Bound", "") if volume_ok else ("Provisioning", f"waiting for claim {ref.claim_name} to bind"))
     if obs.refused and obs.refused.kind == "PersistentVolumeClaim":
@@ -267,6 +282,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         "pod": pod["metadata"]["name"] if pod else (ref.pod_name if creating else None),
         "volume": _volume_status(ref, pvc) if named else None,
         "endpoints": C.endpoints(ref, settings),
+        "lastActivity": rfc3339(last_activity) if last_activity else previous.last_activity,
         "conditions": conditions,
     }
     return Plan(actions=actions, status=status, recheck_after=recheck)

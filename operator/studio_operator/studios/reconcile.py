@@ -180,7 +180,7 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     since = _held(ctrl).setdefault(key, at) if hold else at
     desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"], meta.generation, since)
     desired["lastStateChange"] = rfc3339(since) if desired["state"] != previous_state else current.get("lastStateChange", rfc3339(at))
-    patch = status_patch(current, desired, keep=("lastActivity",))
+    patch = status_patch(current, desired)
     if patch and hold:
         wait = ctrl.config.progress_hold - (at - since).total_seconds()
         if wait > 0:
