@@ -70,7 +70,8 @@ RULES: tuple[Rule, ...] = (
          "the owner-only access Role and RoleBinding; the workspace's member RoleBindings"),
     # The access Role's rules: the operator holds what it grants (else it would need `escalate`,
     # which lets a subject grant anything).
-    Rule(GROUP, ("codestudios",), ("update", "patch"), "granted by the studio access Role (its owner changes it)"),
+    Rule(GROUP, ("codestudios",), ("update", "patch"),
+         "granted by the studio access Role (its owner changes it); studios/idle.py stops an idle studio"),
     Rule("", ("pods", "pods/log"), ("get",), "granted by the studio access Role"),
     Rule("", ("pods/exec", "pods/attach", "pods/portforward"), ("get", "create"), "granted by the studio access Role"),
     Rule("", ("pods/proxy", "services/proxy"), ("get", "create", "update", "patch", "delete"),

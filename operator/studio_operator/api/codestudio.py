@@ -72,7 +72,7 @@ class CodeStudioSpec(Model):
     resources: ResourceRequirements | None = Field(None, description="Compute resources (else the template's, else the workspace's).")
     env: EnvList
     storage: StudioStorage | None = Field(None, description="The home volume.")
-    idle_timeout: Duration | None = Field(None, description="Stop the studio after this long idle (else the template's).")
+    idle_timeout: Duration | None = Field(None, description="Stop the studio after this long without activity (else the template's); 0 never stops it.")
     volume_reclaim_policy: ReclaimPolicy = Field(
         "Retain",
         description="Retain keeps the home volume when the studio is deleted; Delete removes it with the studio.",
@@ -108,7 +108,9 @@ class CodeStudioStatus(Model):
     pod: str | None = Field(None, description="Name of the studio's pod.", max_length=253)
     volume: VolumeStatus | None = Field(None, description="The home volume.")
     endpoints: list[Endpoint] = Field(default_factory=list, description="In-cluster URLs of the studio's ports.", max_length=16)
-    last_activity: Timestamp | None = Field(None, description="Last observed activity.")
+    last_activity: Timestamp | None = Field(
+        None, description="Last use: the latest of the pod's start and the studio.dev/last-activity annotation clients report."
+    )
     conditions: Conditions
 
 

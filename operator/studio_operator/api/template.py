@@ -186,7 +186,7 @@ class CodeStudioTemplateSpec(Model):
         default_factory=TemplateStorage, description="The home volume.", json_schema_extra={"default": {}}
     )
     idle_timeout: Duration | None = Field(
-        None, description="Stop a studio idle this long, e.g. 2h; 0 never stops it."
+        None, description="Stop a studio after this long without activity, e.g. 2h; 0 never stops it."
     )
     security_context: SecurityDefaults = Field(
         default_factory=SecurityDefaults,
