@@ -57,7 +57,7 @@ class Baseline:
         settings = resolve_settings(studio, self.template, None)
         base = f"/api/v1/namespaces/{meta.namespace}"
         await send(self.client, "POST", f"{base}/persistentvolumeclaims",
-                   C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, None))
+                   C.build_pvc(ref, settings, None))
         await asyncio.gather(
             send(self.client, "POST", f"{base}/services", C.build_service(ref, settings)),
             send(self.client, "POST", f"{base}/pods", C.build_pod(ref, settings, None)),

@@ -15,6 +15,9 @@ TEMPLATE = "studio.dev/template"
 OWNER = "studio.dev/owner"
 # On a home volume: the CodeStudio (uid) it was made for, which a later one of that name is not.
 STUDIO_UID = "studio.dev/codestudio-uid"
+# Held on a CodeStudio under volumeReclaimPolicy: Delete, so the operator deletes its claim when
+# the studio goes, under the policy the studio has then (docs/decisions/0035-volume-reclaim.md).
+RECLAIM_FINALIZER = "studio.dev/reclaim-volume"
 SPEC_HASH = "studio.dev/spec-hash"
 RESTART_AT = "studio.dev/restart-requested-at"
 # On a CodeStudio: when it was last used (RFC 3339), as clients and gateways report it; and the

@@ -63,8 +63,9 @@ RULES: tuple[Rule, ...] = (
     # --- a studio's children (studios/)
     Rule("", ("pods",), (*WATCH, "create", "delete"),
          "the studio's pod: created, deleted to stop or restart (and by template rollouts)"),
-    Rule("", ("persistentvolumeclaims",), (*WATCH, "get", *APPLY),
-         "the home volume: applied, and read live before a volume is declared lost; never deleted"),
+    Rule("", ("persistentvolumeclaims",), (*WATCH, "get", *APPLY, "delete"),
+         "the home volume: applied, read live before a volume is declared lost, deleted (that uid only) "
+         "with a studio deleted under volumeReclaimPolicy: Delete"),
     Rule("", ("services",), (*WATCH, *APPLY), "the studio's Service"),
     Rule("rbac.authorization.k8s.io", ("roles", "rolebindings"), (*WATCH, *APPLY),
          "the owner-only access Role and RoleBinding; the workspace's member RoleBindings"),

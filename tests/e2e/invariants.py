@@ -12,6 +12,8 @@ from collections import defaultdict
 from typing import Any
 
 STUDIO_LABEL = "studio.dev/codestudio"
+CLAIM_STUDIO_UID = "studio.dev/codestudio-uid"
+RECLAIM_FINALIZER = "studio.dev/reclaim-volume"
 Obj = dict[str, Any]
 
 
@@ -28,6 +30,13 @@ def controller_uid(obj: Obj) -> str | None:
 
 def owner_uids(obj: Obj) -> set[str]:
     return {ref["uid"] for ref in obj["metadata"].get("ownerReferences") or []}
+
+
+def claim_studio_uids(pvc: Obj) -> set[str]:
+    """The studio a home volume was made for: its studio.dev/codestudio-uid annotation (and an
+    owner reference, on claims made before the operator deleted Delete volumes itself)."""
+    uid = (pvc["metadata"].get("annotations") or {}).get(CLAIM_STUDIO_UID)
+    return owner_uids(pvc) | ({uid} if uid else set())
 
 
 def condition(obj: Obj, type_: str) -> Obj:
@@ -115,12 +124,15 @@ def check_studios(snap: Snapshot) -> list[str]:
             if volume.get("claimName") != claim or volume.get("phase") != pvc.get("status", {}).get("phase"):
                 problems.append(f"{where}: status.volume {volume} does not match claim {claim} "
                                 f"({pvc.get('status', {}).get('phase')})")
-            reclaim = spec.get("volumeReclaimPolicy", "Retain")
-            owners = owner_uids(pvc)
-            if reclaim == "Delete" and owners != {uid}:
-                problems.append(f"{where}: Delete policy but the claim's owners are {owners}")
-            if reclaim == "Retain" and owners:
-                problems.append(f"{where}: Retain policy but the claim has owners {owners}")
+            if owner_uids(pvc):
+                problems.append(f"{where}: the claim has owners {owner_uids(pvc)}: the garbage collector may delete it")
+            if claim_studio_uids(pvc) != {uid}:
+                problems.append(f"{where}: the claim was made for studio {claim_studio_uids(pvc)}")
+            # Under Delete the studio holds the finalizer that deletes its claim with it, and only then.
+            held = RECLAIM_FINALIZER in (studio["metadata"].get("finalizers") or [])
+            if held != (spec.get("volumeReclaimPolicy", "Retain") == "Delete"):
+                problems.append(f"{where}: volumeReclaimPolicy {spec.get('volumeReclaimPolicy', 'Retain')} "
+                                f"but finalizer held={held}")
 
         for kind, index in (("service", services), ("role", roles), ("rolebinding", bindings)):
             objs = index.get((ns, name), [])
@@ -157,7 +169,7 @@ def _check_pod(where: str, studio: Obj, pod: Obj, template: Obj | None) -> list[
 
 
 def check_orphans(snap: Snapshot) -> list[str]:
-    """No pod, service, role or binding outlives its studio; only Retain claims may."""
+    """No pod, service, role or binding outlives its studio (claims: check_volumes)."""
     live = {key(s): s["metadata"]["uid"] for s in snap.studios}
     problems = []
     for kind, objs in (("pod", snap.pods), ("service", snap.services), ("role", snap.roles), ("rolebinding", snap.bindings)):
@@ -165,11 +177,6 @@ def check_orphans(snap: Snapshot) -> list[str]:
             studio = (obj["metadata"].get("labels") or {}).get(STUDIO_LABEL)
             if studio and live.get((obj["metadata"]["namespace"], studio)) != controller_uid(obj):
                 problems.append(f"orphan {kind} {key(obj)} of studio {studio} (controller {controller_uid(obj)})")
-    live_uids = set(live.values())
-    for pvc in snap.pvcs:
-        owners = owner_uids(pvc)
-        if owners and not owners & live_uids:
-            problems.append(f"orphan claim {key(pvc)}: its owner studio is gone but the claim was not collected")
     return problems
 
 
@@ -183,13 +190,14 @@ class VolumeLedger:
     def record(self, pvc: Obj) -> None:
         uid = pvc["metadata"]["uid"]
         self.seen[uid] = key(pvc)
-        self.owners[uid] = owner_uids(pvc) | self.owners.get(uid, set())
+        self.owners[uid] = claim_studio_uids(pvc) | self.owners.get(uid, set())
 
 
 def check_volumes(ledger: VolumeLedger, pvcs: list[Obj], deleted_with_volume: set[str],
                   retained: dict[tuple[str, str], str]) -> list[str]:
     """No claim went away unless its studio was deleted under Delete (so no claim was replaced
-    either: its old UID would be gone), and every retained claim is still there.
+    either: its old UID would be gone), every such studio's claim went, and every retained claim
+    is still there.
 
     `deleted_with_volume`: UIDs of studios the test deleted under volumeReclaimPolicy Delete.
     `retained`: (namespace, claim) -> claim UID of studios the test deleted under Retain.
@@ -201,6 +209,9 @@ def check_volumes(ledger: VolumeLedger, pvcs: list[Obj], deleted_with_volume: se
             continue
         if not ledger.owners.get(uid, set()) & deleted_with_volume:
             problems.append(f"claim {where} uid {uid} was deleted although no studio owning it was deleted under Delete")
+    for pvc in pvcs:
+        if claim_studio_uids(pvc) & deleted_with_volume:
+            problems.append(f"claim {key(pvc)} outlives its studio, deleted under Delete")
     by_claim: dict[tuple[str, str], list[str]] = defaultdict(list)
     for uid, where in present.items():
         by_claim[where].append(uid)

@@ -140,6 +140,10 @@ def test_delete_follows_reclaim_policy(cluster: Cluster, namespace: str, request
     cluster.wait_for(lambda: cluster.get("pod", "gina", namespace) is None, timeout=60, what="the pod to go")
     if policy == "Delete":
         cluster.wait_for(lambda: cluster.get("pvc", "gina-home", namespace) is None, timeout=60, what="the volume to go")
+        events = cluster.kubectl("-n", namespace, "get", "events", "--field-selector",
+                                 "involvedObject.kind=CodeStudio,involvedObject.name=gina,reason=VolumeDeleted",
+                                 "-o", "jsonpath={.items[*].message}").stdout
+        assert events == "deleted home volume gina-home (volumeReclaimPolicy: Delete)"
         return
     time.sleep(2)
     assert pvc_uid(cluster, namespace, "gina-home") == volume
@@ -313,3 +317,27 @@ def test_reported_activity_keeps_a_studio_running_past_its_idle_timeout(cluster:
     assert (obj["status"]["state"], obj["spec"]["state"]) == ("Running", "Running")
     assert obj["status"]["lastActivity"] == reported
     wait_state(cluster, namespace, "ian", "Stopped", timeout=30)  # then nobody: stopped 6 s after the last report
+
+
+def test_switched_to_retain_and_deleted_while_the_operator_is_down_the_volume_stays(
+        cluster: Cluster, namespace: str, request, operator):
+    tpl = make_template(cluster, request)
+    cluster.apply(studio_manifest("rita", namespace, tpl, owner="rita", volumeReclaimPolicy="Delete"))
+    wait_state(cluster, namespace, "rita", "Running")
+    volume = pvc_uid(cluster, namespace, "rita-home")
+    assert "studio.dev/reclaim-volume" in cluster.get("codestudio", "rita", namespace)["metadata"]["finalizers"]
+
+    operator.stop()  # nobody looks between the switch and the delete (as with a backlog)
+    try:
+        set_spec(cluster, namespace, "rita", volumeReclaimPolicy="Retain")
+        cluster.kubectl("-n", namespace, "delete", "codestudio", "rita", "--wait=false")
+        time.sleep(5)  # time enough for the garbage collector, had the claim been the studio's dependent
+        claim = cluster.get("pvc", "rita-home", namespace)
+        assert (claim["metadata"]["uid"], claim["metadata"].get("deletionTimestamp")) == (volume, None)
+        assert cluster.get("codestudio", "rita", namespace)["metadata"]["deletionTimestamp"]  # waits for the operator
+    finally:
+        operator.start()
+    cluster.wait_for(lambda: cluster.get("codestudio", "rita", namespace) is None, timeout=30, what="the studio to go")
+    cluster.wait_for(lambda: cluster.get("pod", "rita", namespace) is None, timeout=30, what="the pod to go")
+    claim = cluster.get("pvc", "rita-home", namespace)
+    assert (claim["metadata"]["uid"], claim["metadata"].get("deletionTimestamp")) == (volume, None)

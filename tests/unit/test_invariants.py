@@ -19,6 +19,12 @@ def _child(kind: str, name: str, studio: str, uid: str | None = "uid-a", **extra
     return {"kind": kind, "metadata": meta, **extra}
 
 
+def _claim(name: str, studio: str, uid: str) -> dict:
+    claim = _child("PVC", name, studio, uid=None, status={"phase": "Bound"})
+    claim["metadata"]["annotations"] = {inv.CLAIM_STUDIO_UID: uid}
+    return claim
+
+
 def _converged() -> inv.Snapshot:
     running = {
         "metadata": {"name": "a", "namespace": "ns", "uid": "uid-a", "generation": 4},
@@ -29,18 +35,18 @@ def _converged() -> inv.Snapshot:
                    "conditions": [{"type": "Ready", "status": "True"}]},
     }
     stopped = {
-        "metadata": {"name": "b", "namespace": "ns", "uid": "uid-b", "generation": 2},
+        "metadata": {"name": "b", "namespace": "ns", "uid": "uid-b", "generation": 2,
+                     "finalizers": [inv.RECLAIM_FINALIZER]},
         "spec": {"template": "py", "owner": "bob", "state": "Stopped", "volumeReclaimPolicy": "Delete"},
         "status": {"observedGeneration": 2, "state": "Stopped", "owner": "bob",
                    "volume": {"claimName": "b-home", "phase": "Bound"},
                    "conditions": [{"type": "Ready", "status": "False"}]},
     }
-    bound = {"status": {"phase": "Bound"}}
     return inv.Snapshot(
         studios=[running, stopped],
         templates={"py": {"metadata": {"name": "py", "generation": 1}, "spec": {"image": {"prebuilt": IMAGE}}}},
         pods=[_child("Pod", "a", "a", spec={"containers": [{"image": IMAGE}]}, status={"phase": "Running"})],
-        pvcs=[_child("PVC", "a-home", "a", uid=None, **bound), _child("PVC", "b-home", "b", uid="uid-b", **bound)],
+        pvcs=[_claim("a-home", "a", "uid-a"), _claim("b-home", "b", "uid-b")],
         services=[_child("Service", "a", "a"), _child("Service", "b", "b", uid="uid-b")],
         roles=[_child("Role", "a-access", "a"), _child("Role", "b-access", "b", uid="uid-b")],
         bindings=[_child("RoleBinding", "a-access", "a", subjects=[{"name": "alice"}]),
@@ -89,16 +95,20 @@ def _break(snap: inv.Snapshot, how: str) -> None:
         pod["metadata"]["ownerReferences"][0]["uid"] = "uid-old"
     elif how == "volume missing":
         snap.pvcs.pop(0)
-    elif how == "retained claim owned":
-        snap.pvcs[0]["metadata"]["ownerReferences"] = [{"uid": "uid-a", "controller": True}]
+    elif how == "claim with an owner reference":
+        snap.pvcs[1]["metadata"]["ownerReferences"] = [{"uid": "uid-b", "controller": True}]
+    elif how == "claim made for another studio":
+        snap.pvcs[0]["metadata"]["annotations"][inv.CLAIM_STUDIO_UID] = "uid-old"
+    elif how == "no finalizer under Delete":
+        stopped["metadata"]["finalizers"] = []
+    elif how == "finalizer under Retain":
+        running["metadata"]["finalizers"] = [inv.RECLAIM_FINALIZER]
     elif how == "role of another studio":
         snap.roles[0]["metadata"]["ownerReferences"][0]["uid"] = "uid-x"
     elif how == "access for someone else":
         snap.bindings[0]["subjects"] = [{"name": "mallory"}]
     elif how == "orphan service":
         snap.services.append(_child("Service", "gone", "gone", uid="uid-gone"))
-    elif how == "uncollected claim":
-        snap.pvcs.append(_child("PVC", "gone-home", "gone", uid="uid-gone"))
     elif how == "template not reconciled":
         snap.templates["py"]["status"] = {"observedGeneration": 0}
 
@@ -106,8 +116,9 @@ def _break(snap: inv.Snapshot, how: str) -> None:
 @pytest.mark.parametrize("how", [
     "old image", "pending restart without a new image", "two pods", "no pod", "stopped with a pod",
     "state differs", "stale generation", "restart not done", "ready while stopped", "status names another pod",
-    "pod of another incarnation", "volume missing", "retained claim owned", "role of another studio",
-    "access for someone else", "orphan service", "uncollected claim", "template not reconciled",
+    "pod of another incarnation", "volume missing", "claim with an owner reference", "claim made for another studio",
+    "no finalizer under Delete", "finalizer under Retain", "role of another studio", "access for someone else",
+    "orphan service", "template not reconciled",
 ])
 def test_each_breakage_is_a_violation(how: str):
     snap = _converged()
@@ -126,6 +137,9 @@ def test_volumes_may_go_only_with_a_studio_deleted_under_delete():
     b_gone = [p for p in snap.pvcs if p["metadata"]["name"] != "b-home"]
     assert inv.check_volumes(ledger, b_gone, {"uid-b"}, retained) == []
     assert "was deleted although" in inv.check_volumes(ledger, b_gone, set(), retained)[0]
+    # b deleted under Delete, its claim still there: not collected.
+    assert inv.check_volumes(ledger, snap.pvcs, {"uid-b"}, retained) == [
+        "claim ('ns', 'b-home') outlives its studio, deleted under Delete"]
 
     replaced = copy.deepcopy(snap.pvcs)
     replaced[0]["metadata"]["uid"] = "PVC-a-home-2"

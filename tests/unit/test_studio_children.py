@@ -61,37 +61,38 @@ def test_storage_size_comes_from_studio_then_template_then_workspace():
     assert resolve_settings(studio(), template(), ws).storage_class == "fast"
 
 
-def test_retained_volume_has_no_owner_reference_and_deleted_one_does():
-    assert "ownerReferences" not in C.build_pvc(REF, settings(), "Retain", None)["metadata"]
-    assert C.build_pvc(REF, settings(), "Delete", None)["metadata"]["ownerReferences"][0]["kind"] == "CodeStudio"
+def test_the_volume_is_no_garbage_collector_dependent_and_names_its_studio():
+    meta = C.build_pvc(REF, settings(), None)["metadata"]
+    assert "ownerReferences" not in meta  # under Delete too: the operator deletes it (reclaim.py)
+    assert meta["annotations"]["studio.dev/codestudio-uid"] == "uid-1"
 
 
 def test_existing_volume_never_shrinks_and_keeps_its_class():
     observed = {"spec": {"storageClassName": "old", "resources": {"requests": {"storage": "50Gi"}}}}
     with_class = resolve_settings(studio(storage={"size": "20Gi"}), template(), workspace(defaults={"storageClassName": "new"}))
-    pvc = C.build_pvc(REF, with_class, "Retain", observed)
+    pvc = C.build_pvc(REF, with_class, observed)
     assert pvc["spec"]["resources"]["requests"]["storage"] == "50Gi"
     assert pvc["spec"]["storageClassName"] == "old"
-    grown = C.build_pvc(REF, settings(storage={"size": "60Gi"}), "Retain", observed)
+    grown = C.build_pvc(REF, settings(storage={"size": "60Gi"}), observed)
     assert grown["spec"]["resources"]["requests"]["storage"] == "60Gi"
 
 
 def test_default_storage_class_filled_in_by_the_cluster_is_no_change():
-    created = C.build_pvc(REF, settings(), "Retain", None)
+    created = C.build_pvc(REF, settings(), None)
     assert "storageClassName" not in created["spec"]
     observed = {**created, "spec": {**created["spec"], "storageClassName": "standard"}}
-    assert C.build_pvc(REF, settings(), "Retain", observed)["metadata"] == created["metadata"]  # same hash
+    assert C.build_pvc(REF, settings(), observed)["metadata"] == created["metadata"]  # same hash
 
 
 def test_a_claim_keeps_its_storage_class_once_the_workspace_names_none():
     # Applying the claim without the class the operator named would remove an immutable field (422).
     fast = resolve_settings(studio(), template(), workspace(defaults={"storageClassName": "fast"}))
-    created = C.build_pvc(REF, fast, "Retain", None)
-    grown = C.build_pvc(REF, settings(storage={"size": "20Gi"}), "Retain", created)
+    created = C.build_pvc(REF, fast, None)
+    grown = C.build_pvc(REF, settings(storage={"size": "20Gi"}), created)
     assert grown["spec"]["storageClassName"] == "fast"
     assert grown["spec"]["resources"]["requests"]["storage"] == "20Gi"
     # Naming the class is no change by itself: the claim is not applied again for it.
-    assert C.build_pvc(REF, settings(), "Retain", created)["metadata"] == created["metadata"]
+    assert C.build_pvc(REF, settings(), created)["metadata"] == created["metadata"]
 
 
 def test_pod_runs_as_the_workspace_service_account_only_in_a_workspace():

@@ -68,7 +68,7 @@ def test_running_pod_with_everything_in_place_does_nothing():
         "role": C.build_access_role(ref),
         "binding": C.build_access_binding(ref),
     }
-    p = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=C.build_pvc(ref, settings, "Retain", None) | {"status": {"phase": "Bound"}}, **children)
+    p = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=C.build_pvc(ref, settings, None) | {"status": {"phase": "Bound"}}, **children)
     assert p.actions == []
     assert p.status["state"] == "Running"
     assert p.status["pendingRestart"] is False

@@ -50,8 +50,9 @@ def _metadata(ref: StudioRef, name: str, component: str, owned: bool = True) -> 
     return meta
 
 
-def build_pvc(ref: StudioRef, settings: StudioSettings, reclaim: str, observed: dict[str, Any] | None) -> dict[str, Any]:
-    """The home volume. Under Retain it has no owner reference, so deleting the studio keeps it.
+def build_pvc(ref: StudioRef, settings: StudioSettings, observed: dict[str, Any] | None) -> dict[str, Any]:
+    """The home volume. It has no owner reference, so the garbage collector never deletes it; under
+    volumeReclaimPolicy: Delete the operator does, when the studio goes (reclaim.py).
 
     An existing claim keeps its storage class as it is (immutable: applying without a class the
     operator once named would remove it, a 422) and never shrinks. The class is left out of the
@@ -63,7 +64,7 @@ def build_pvc(ref: StudioRef, settings: StudioSettings, reclaim: str, observed: 
     if observed:
         storage_class = observed["spec"].get("storageClassName")
         size = larger_quantity(size, observed["spec"]["resources"]["requests"]["storage"])
-    meta = _metadata(ref, ref.claim_name, "home-volume", owned=reclaim == "Delete")
+    meta = _metadata(ref, ref.claim_name, "home-volume", owned=False)
     meta["annotations"] = {L.STUDIO_UID: ref.uid}
     # A studio whose owner was cleared leaves the volume its last owner's: no one's would be
     # anyone's to take once the studio is gone.

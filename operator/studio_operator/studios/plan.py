@@ -11,7 +11,7 @@ from ..actions import Action, Apply, Create, Delete
 from ..api import CodeStudio, CodeStudioTemplate, Workspace
 from ..conditions import condition, parse_time, rfc3339
 from . import children as C
-from . import idle
+from . import idle, reclaim
 from .settings import resolve_settings
 from .status import nothing_runs, pod_ended, pod_health
 
@@ -128,7 +128,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
                 "Restore the claim, or delete and recreate the CodeStudio to start on a new volume",
             )
         else:
-            actions.append(Apply(C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, None)))
+            actions.append(Apply(C.build_pvc(ref, settings, None)))
     elif not named and (pvc["metadata"].get("deletionTimestamp") or L.controller_uid(pvc) not in (None, ref.uid)):
         # A previous studio's of that name (deleted under Delete): the garbage collector takes
         # it once its pod is gone.
@@ -148,10 +148,14 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
             "Failed", "VolumeLost", f"home volume {ref.claim_name} is being deleted; it goes when the pod stops")
     else:
         named = True
-        desired = C.build_pvc(ref, settings, studio.spec.volume_reclaim_policy, pvc)
+        desired = C.build_pvc(ref, settings, pvc)
         if _needs_apply(desired, pvc):
             actions.append(Apply(desired))
         volume_ok = pvc.get("status", {}).get("phase") == "Bound"
+
+    finalizers = reclaim.finalizer_patch(studio)
+    if finalizers:
+        actions.append(finalizers)
 
     # --- Access and networking: cheap, applied whatever the state, only when they differ.
     for desired, observed in (

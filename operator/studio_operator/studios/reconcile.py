@@ -17,6 +17,7 @@ from ..kube import ApiError
 from ..workspaces.plan import reserved
 from ..workspaces.reconcile import workspace_of
 from .children import StudioRef
+from . import reclaim
 from .plan import Observed, Refused, plan_studio
 
 if TYPE_CHECKING:
@@ -72,7 +73,10 @@ async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float
     obs = observe(ctrl, namespace, name)
     if obs is None:
         _held(ctrl).pop((namespace, name), None)
-        return None  # deleted: owner references take the children, Retain keeps the volume
+        body = ctrl.cache.one("studios", (namespace, name))
+        if body is not None and L.RECLAIM_FINALIZER in (body["metadata"].get("finalizers") or ()):
+            await release_volume(ctrl, CodeStudio.model_validate(body))
+        return None  # deleted: owner references take the children but the volume (reclaim.py)
     if obs.pvc is None and obs.studio.status.volume and obs.studio.status.volume.claim_name:
         # The cache may lag our own create; only a live read may declare a volume lost.
         obs.pvc = await ctrl.kube.get("v1", "PersistentVolumeClaim", namespace, obs.studio.status.volume.claim_name)
@@ -83,6 +87,24 @@ async def reconcile_studio(ctrl: Controller, namespace: str, name: str) -> float
             obs.running_in_namespace = await count_running(ctrl, namespace, name)
             return await carry_out(ctrl, obs)
     return await carry_out(ctrl, obs)
+
+
+async def release_volume(ctrl: Controller, studio: CodeStudio) -> None:
+    """A studio deleted under volumeReclaimPolicy: Delete: its claim goes, then its finalizer."""
+    meta = studio.metadata
+    # A live read: the cache may not have seen a claim created moments ago, which would be left.
+    pvc = await ctrl.kube.get("v1", "PersistentVolumeClaim", meta.namespace, StudioRef(meta.name, meta.namespace, meta.uid, None).claim_name)
+    for action in reclaim.release(studio, pvc):
+        done = await execute(ctrl, meta.namespace, action)
+        if isinstance(action, Delete) and done:
+            ctrl.event(_involved(studio), "Normal", "VolumeDeleted",
+                       f"deleted home volume {action.name} (volumeReclaimPolicy: Delete)")
+
+
+def _involved(studio: CodeStudio) -> dict[str, Any]:
+    meta = studio.metadata
+    return {"apiVersion": API_VERSION, "kind": "CodeStudio",
+            "metadata": {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid}}
 
 
 def running_limit(obs: Observed) -> int | None:
@@ -197,8 +219,7 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
             began = parse_time(current.get("lastStateChange")) if previous_state == "Starting" else held_since
             metrics.studio_started(began, at)
         ctrl.event(
-            {"apiVersion": API_VERSION, "kind": "CodeStudio",
-             "metadata": {"name": meta.name, "namespace": meta.namespace, "uid": meta.uid}},
+            _involved(studio),
             "Warning" if desired["state"] in WARNING_STATES else "Normal",
             desired["state"],
             desired.get("message") or f"the studio is {desired['state']}",

@@ -225,13 +225,14 @@ def _plan_deletion(obs: Observed, ref: C.WorkspaceRef) -> Plan:
 
     actions = []
     # Deleting a namespace deletes every claim in it, and a dynamically provisioned volume follows
-    # its claim under the Delete reclaim policy. Claims without an owner reference belong to
-    # studios under volumeReclaimPolicy: Retain: their volumes switch to Retain first, labelled
-    # so that they can be found and bound again.
+    # its claim under the Delete reclaim policy. The studios are gone by now, and those under
+    # volumeReclaimPolicy: Delete deleted their claims as they went (or, made before decision
+    # 0035, the garbage collector does: they have an owner reference). The others' volumes switch
+    # to Retain first, labelled so that they can be found and bound again.
     for claim in obs.claims:
         meta = claim["metadata"]
         volume = (claim.get("spec") or {}).get("volumeName")
-        if meta.get("ownerReferences") or not volume:
+        if meta.get("deletionTimestamp") or meta.get("ownerReferences") or not volume:
             continue
         labels = meta.get("labels") or {}
         actions.append(Patch("v1", "PersistentVolume", None, volume, {
