@@ -98,7 +98,7 @@ def operator(cluster: Cluster, crds) -> OperatorProcess:
     op.start()
     yield op
     op.stop()
-    # A stopped operator unregisters its webhooks; a killed one leaves them, failing closed.
+    # A stopped operator leaves its webhooks registered (failing closed); this cluster needs them no more.
     cluster.kubectl("delete", "--ignore-not-found", *WEBHOOK_CONFIGURATIONS, check=False)
 
 

@@ -50,7 +50,7 @@ def proxy(cluster: Cluster, request):
 def proxied_operator(cluster: Cluster, operator: OperatorProcess, proxy: FaultProxy, tmp_path):
     """An operator that reaches the API server only through the proxy (the API server calls its
     webhooks directly). The session operator is stopped meanwhile (two operators would both
-    act; a clean stop unregisters its webhooks), and restarted by the next test that needs it."""
+    act; this one registers the webhooks again with its port), and restarted by the next test that needs it."""
     operator.stop()
     op = OperatorProcess(proxy.kubeconfig(str(tmp_path / "kubeconfig")), ROOT / ".work" / "operator-faults.log",
                          kubectl=cluster.kubectl)

@@ -47,7 +47,7 @@ def make_run(kubeconfig: str, log: pathlib.Path, health: str | None = None,
                 time.sleep(0.5)
         while_running()
     finally:
-        proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop takes its webhooks away again
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop (its webhooks stay; the next operator takes them over)
         proc.wait(30)
     return log.read_text()
 

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.install import RELEASE
 from tests.e2e.kube import Cluster
-from tests.e2e.operator import OperatorProcess
+from tests.e2e.operator import WEBHOOK_CONFIGURATIONS, OperatorProcess
 from tests.e2e.studios import build_template, make_template, run_stop_start, studio_manifest, wait_state
 
 
@@ -123,3 +123,29 @@ def test_logs_are_json_on_request(cluster: Cluster, operator: OperatorProcess, t
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert records and all({"message", "timestamp", "severity"} <= set(r) for r in records)
     assert any(r["message"].startswith("studio-operator started") and r["severity"] == "info" for r in records)
+
+
+def test_a_clean_stop_leaves_the_webhooks_registered(cluster: Cluster, operator: OperatorProcess, namespace: str):
+    """An upgrade or eviction stops the operator with SIGTERM: the webhooks must stay, so that
+    until the next one answers the API server applies their failure policies (decision 0010)."""
+    if operator.proc is None or operator.proc.poll() is not None:
+        operator.start()
+
+    def webhooks() -> dict[str, list[str]]:
+        return {c: cluster.kubectl("get", c, "-o", "jsonpath={.webhooks[*].name}").stdout.split()
+                for c in WEBHOOK_CONFIGURATIONS}
+
+    registered = webhooks()
+    assert sorted(registered[WEBHOOK_CONFIGURATIONS[0]]) == [
+        "codestudio.studio.dev", "codestudiotemplate.studio.dev", "workspace-namespace.studio.dev",
+        "workspace.studio.dev"]
+    assert registered[WEBHOOK_CONFIGURATIONS[1]] == ["codestudio-owner.studio.dev"]
+    operator.stop()
+    try:
+        assert operator.proc.returncode == 0, f"not a clean stop; see {operator.log_path}"
+        assert webhooks() == registered
+        # Owner defaulting fails closed: no studio is stored without an owner while no operator runs.
+        refused = cluster.apply(studio_manifest("no-operator", namespace, "any-template"), check=False)
+        assert refused.returncode != 0 and "codestudio-owner.studio.dev" in refused.stderr, refused.stderr
+    finally:
+        operator.start()

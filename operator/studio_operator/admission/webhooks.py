@@ -3,7 +3,9 @@
 They read the API live, not the cache: kopf serves admission as soon as it starts, before its
 indexes have seen their first listing, and a refusal must not rest on a cache that lags.
 Failure policies (what happens when the operator does not answer) are chosen per webhook; see
-docs/decisions/0010-admission-webhooks.md.
+docs/decisions/0010-admission-webhooks.md. Every handler is `persistent`: on a clean stop kopf
+removes all other webhooks from the configurations, and every upgrade or eviction would then
+open a window with no admission at all, failing open even where the policy says Fail.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ async def names_in(kube: Kube, kind: str, namespace: str | None = None) -> list[
 # --- CodeStudio ---------------------------------------------------------------------------------
 
 
-@kopf.on.mutate(GROUP, VERSION, "codestudios", id="codestudio-owner", operations=["CREATE"])
+@kopf.on.mutate(GROUP, VERSION, "codestudios", id="codestudio-owner", operations=["CREATE"],
+                persistent=True)
 def default_owner(spec: kopf.Spec, patch: kopf.Patch, userinfo: dict[str, Any], **_: Any) -> None:
     """spec.owner defaults to the user who creates the studio (an empty one is the schema's to refuse)."""
     if spec.get("owner") is None:
@@ -75,7 +78,7 @@ def default_owner(spec: kopf.Spec, patch: kopf.Patch, userinfo: dict[str, Any], 
 
 
 @kopf.on.validate(GROUP, VERSION, "codestudios", id="codestudio", operations=["CREATE", "UPDATE"],
-                  ignore_failures=True)
+                  ignore_failures=True, persistent=True)
 async def validate_studio(operation: str, body: kopf.Body, old: kopf.Body | None, userinfo: dict[str, Any],
                           namespace: str, memo: kopf.Memo, **_: Any) -> None:
     kube: Kube = memo.controller.kube
@@ -116,7 +119,8 @@ async def validate_studio(operation: str, body: kopf.Body, old: kopf.Body | None
 # --- Workspace ----------------------------------------------------------------------------------
 
 
-@kopf.on.validate(GROUP, VERSION, "workspaces", id="workspace", operations=["UPDATE", "DELETE"])
+@kopf.on.validate(GROUP, VERSION, "workspaces", id="workspace", operations=["UPDATE", "DELETE"],
+                  persistent=True)
 async def validate_workspace(operation: str, body: kopf.Body, old: kopf.Body | None, userinfo: dict[str, Any],
                              memo: kopf.Memo, **_: Any) -> None:
     kube: Kube = memo.controller.kube
@@ -139,7 +143,8 @@ async def validate_workspace(operation: str, body: kopf.Body, old: kopf.Body | N
 # --- CodeStudioTemplate -------------------------------------------------------------------------
 
 
-@kopf.on.validate(GROUP, VERSION, "codestudiotemplates", id="codestudiotemplate", operations=["DELETE"])
+@kopf.on.validate(GROUP, VERSION, "codestudiotemplates", id="codestudiotemplate", operations=["DELETE"],
+                  persistent=True)
 async def protect_template(name: str, memo: kopf.Memo, **_: Any) -> None:
     studios = await memo.controller.kube.list(API_VERSION, "CodeStudio")
     users = [f"{s['metadata']['namespace']}/{s['metadata']['name']}" for s in studios
@@ -151,7 +156,8 @@ async def protect_template(name: str, memo: kopf.Memo, **_: Any) -> None:
 # --- a workspace's Namespace --------------------------------------------------------------------
 
 
-@kopf.on.validate("namespaces", id="workspace-namespace", operations=["DELETE"], labels={L.WORKSPACE: kopf.PRESENT})
+@kopf.on.validate("namespaces", id="workspace-namespace", operations=["DELETE"], labels={L.WORKSPACE: kopf.PRESENT},
+                  persistent=True)
 async def protect_namespace(body: kopf.Body, name: str, memo: kopf.Memo, **_: Any) -> None:
     """Deleting a workspace's namespace directly would take its retained home volumes with it:
     only the workspace's own deletion (which keeps them first) may."""
