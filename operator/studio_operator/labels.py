@@ -24,6 +24,9 @@ RESTART_AT = "studio.dev/restart-requested-at"
 # generation of the spec.state: Stopped that the operator wrote when the studio went idle.
 LAST_ACTIVITY = "studio.dev/last-activity"
 IDLE_STOPPED = "studio.dev/idle-stopped-generation"
+# On a workspace's namespace: the UID of the Workspace that created it (not an owner reference,
+# which would make the garbage collector delete it with the Workspace; decision 0011).
+WORKSPACE_UID = "studio.dev/workspace-uid"
 # Image builds: the build-input hash and attempt on a build Job, the Dockerfile on its pod,
 # and the template generation the Job was made from.
 BUILD_HASH = "studio.dev/build-hash"

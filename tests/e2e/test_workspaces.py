@@ -65,7 +65,8 @@ def test_workspace_sets_up_namespace_roles_quota_and_isolation(cluster: Cluster,
     labels = ns["metadata"]["labels"]
     assert labels["studio.dev/workspace"] == ws
     assert all(labels[f"pod-security.kubernetes.io/{m}"] == "restricted" for m in ("enforce", "audit", "warn"))
-    assert [o["uid"] for o in ns["metadata"]["ownerReferences"]] == [obj["metadata"]["uid"]]
+    assert ns["metadata"]["annotations"]["studio.dev/workspace-uid"] == obj["metadata"]["uid"]
+    assert "ownerReferences" not in ns["metadata"]  # no garbage-collector dependent of the workspace
 
     quota = cluster.get("resourcequota", "workspace-quota", ws)
     assert quota["spec"]["hard"] == {"count/codestudios.studio.dev": "5", "requests.cpu": "8", "requests.memory": "16Gi",
@@ -291,7 +292,11 @@ def test_stop_all_stops_every_studio_keeps_volumes_and_active_restores(cluster: 
     assert {n: pvc_uid(cluster, ws, f"{n}-home") for n in "abc"} == volumes
 
 
-def test_protected_workspace_with_studios_is_not_deleted(cluster: Cluster, request):
+# Foreground is Argo CD's prune and `kubectl delete --cascade=foreground`: the garbage collector
+# deletes the workspace's dependents at once, and must not take the namespace (its studios, their
+# volumes) behind the operator's back.
+@pytest.mark.parametrize("cascade", ["background", "foreground"])
+def test_protected_workspace_with_studios_is_not_deleted(cluster: Cluster, request, cascade: str):
     tpl = make_template(cluster, request)
     ws = make_workspace(cluster, request, members=TEAM)
     wait_ready(cluster, ws)
@@ -303,7 +308,7 @@ def test_protected_workspace_with_studios_is_not_deleted(cluster: Cluster, reque
 
     # With the webhook out of the way, the workspace's finalizer still keeps everything.
     with validating_webhooks_bypassed(cluster.kubectl):
-        cluster.kubectl("delete", "workspace", ws, "--wait=false")
+        cluster.kubectl("delete", "workspace", ws, f"--cascade={cascade}", "--wait=false")
 
     def blocked():
         obj = workspace(cluster, ws)
@@ -322,7 +327,8 @@ def test_protected_workspace_with_studios_is_not_deleted(cluster: Cluster, reque
                      timeout=60, what="the workspace and its namespace to go")
 
 
-def test_cascade_deletes_studios_then_namespace_keeping_retained_volumes(cluster: Cluster, request):
+@pytest.mark.parametrize("cascade", ["background", "foreground"])
+def test_cascade_deletes_studios_then_namespace_keeping_retained_volumes(cluster: Cluster, request, cascade: str):
     tpl = make_template(cluster, request)
     ws = make_workspace(cluster, request, members=TEAM, deletionPolicy="Cascade")
     wait_ready(cluster, ws)
@@ -335,8 +341,17 @@ def test_cascade_deletes_studios_then_namespace_keeping_retained_volumes(cluster
     # The namespace goes only with the workspace: deleted directly, it would take the kept volume.
     error = refusal(cluster.kubectl("delete", "namespace", ws, "--wait=false", check=False))
     assert f"namespace {ws} belongs to workspace {ws}; delete the workspace instead" in error
-    cluster.kubectl("delete", "workspace", ws, "--timeout=60s")
-    assert cluster.wait_for(lambda: cluster.get("namespace", ws) is None, timeout=60, what="the namespace to go")
+    cluster.kubectl("delete", "workspace", ws, f"--cascade={cascade}", "--wait=false")
+
+    def namespace_gone():
+        ns = cluster.get("namespace", ws)
+        if ns and ns["metadata"].get("deletionTimestamp"):
+            reclaim = (cluster.get("pv", volumes["keep"]) or {}).get("spec", {}).get("persistentVolumeReclaimPolicy")
+            assert reclaim == "Retain", f"namespace {ws} is deleting while the retained volume's policy is {reclaim}"
+        return ns is None
+
+    cluster.wait_for(namespace_gone, timeout=60, what="the namespace to go")
+    cluster.wait_for(lambda: workspace(cluster, ws) is None, timeout=30, what="the workspace to go")
     kept = cluster.get("pv", volumes["keep"])
     assert kept["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
     assert kept["metadata"]["labels"]["studio.dev/workspace"] == ws

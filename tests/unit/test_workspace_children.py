@@ -13,7 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 REF = C.WorkspaceRef("team", "wuid", "team-ns")
 
 
-def test_namespace_is_labelled_restricted_and_owned_by_the_workspace():
+def test_namespace_is_labelled_restricted_and_names_its_workspace_without_being_its_dependent():
     ns = C.build_namespace(REF)
     labels = ns["metadata"]["labels"]
     assert ns["metadata"]["name"] == "team-ns" and "namespace" not in ns["metadata"]
@@ -21,12 +21,18 @@ def test_namespace_is_labelled_restricted_and_owned_by_the_workspace():
     for mode in ("enforce", "audit", "warn"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
         assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "latest"
-    assert [(o["kind"], o["uid"]) for o in ns["metadata"]["ownerReferences"]] == [("Workspace", "wuid")]
+    # No owner reference: deleting the Workspace in the foreground would have the garbage
+    # collector delete the namespace before the operator keeps the retained volumes.
+    assert "ownerReferences" not in ns["metadata"]
+    assert ns["metadata"]["annotations"]["studio.dev/workspace-uid"] == "wuid"
+    assert C.owns_namespace(REF, ns)
 
 
 @pytest.mark.parametrize("owner_uid, ours", [("wuid", True), ("another-incarnation", False), (None, False)])
-def test_only_a_namespace_created_for_this_workspace_is_its_own(owner_uid, ours):
-    assert C.owns_namespace(C.WorkspaceRef("team", "wuid", "team"), namespace(owner_uid=owner_uid)) is ours
+@pytest.mark.parametrize("legacy", [False, True])
+def test_only_a_namespace_created_for_this_workspace_is_its_own(owner_uid, ours, legacy):
+    ns = namespace(owner_uid=owner_uid, legacy=legacy)
+    assert C.owns_namespace(C.WorkspaceRef("team", "wuid", "team"), ns) is ours
 
 
 def test_one_binding_per_role_with_its_members_as_subjects():

@@ -68,6 +68,18 @@ def test_a_changed_label_on_the_namespace_is_put_back():
     assert kinds(p, Apply) == [("Namespace", "team")]
 
 
+def test_a_namespace_an_earlier_version_made_a_dependent_of_the_workspace_is_released():
+    ws = workspace()
+    legacy = namespace(legacy=True)
+    legacy["metadata"]["ownerReferences"].append({"kind": "Thing", "name": "other", "uid": "other-uid"})
+    p = plan(ws, namespace=legacy, children=in_place(ws))
+    assert p.actions[0] == Patch("v1", "Namespace", None, "team", {"metadata": {
+        "ownerReferences": [{"kind": "Thing", "name": "other", "uid": "other-uid"}],
+        "annotations": {"studio.dev/workspace-uid": "wuid"}, "resourceVersion": "7"}})
+    assert kinds(p, Apply) == [("Namespace", "team")]
+    assert p.status["phase"] == "Active"
+
+
 @pytest.mark.parametrize("ns", ["default", "kube-system", "kube-public", "studio-operator"])
 def test_reserved_namespace_is_never_touched(ns):
     p = plan(workspace(namespace=ns), namespace=namespace(ns, owner_uid=None), operator_namespace="studio-operator")

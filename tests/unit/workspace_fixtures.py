@@ -25,11 +25,16 @@ def workspace(name: str = "team", finalizers: tuple[str, ...] = ("studio.dev/wor
                                      "spec": {"members": TEAM, **spec}})
 
 
-def namespace(name: str = "team", owner_uid: str | None = "wuid", deleting: bool = False) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name, "uid": "ns-uid", "labels": {}}
-    if owner_uid:
+def namespace(name: str = "team", owner_uid: str | None = "wuid", deleting: bool = False,
+              legacy: bool = False) -> dict[str, Any]:
+    """A namespace made for the workspace of owner_uid: annotated with its UID, or (legacy) with an
+    owner reference to it, as earlier versions made it."""
+    meta: dict[str, Any] = {"name": name, "uid": "ns-uid", "resourceVersion": "7", "labels": {}}
+    if owner_uid and legacy:
         meta["ownerReferences"] = [{"apiVersion": "studio.dev/v1alpha1", "kind": "Workspace", "name": name,
                                     "uid": owner_uid, "controller": True}]
+    elif owner_uid:
+        meta["annotations"] = {"studio.dev/workspace-uid": owner_uid}
     if deleting:
         meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta, "status": {"phase": "Active"}}

@@ -1,8 +1,11 @@
 """Pure builders: a Workspace in, the objects that make its tenancy out.
 
-Cluster-scoped children (the namespace, the per-workspace ClusterRoles and their bindings) carry
-an owner reference to the Workspace; the namespace's owner reference is also how the operator
-recognises a namespace it created (it never adopts one it did not).
+Children carry an owner reference to the Workspace, so that the garbage collector takes the
+cluster-scoped ones (the per-workspace ClusterRoles and their bindings) when it goes. The namespace
+does not: deleted in the foreground (`--cascade=foreground`, Argo CD's prune), the Workspace would
+have the garbage collector delete its namespace, and the claims in it, before the operator keeps
+the retained volumes. The namespace's studio.dev/workspace-uid annotation is how the operator
+recognises a namespace it created (it never adopts one it did not); it deletes it itself.
 """
 
 from __future__ import annotations
@@ -82,14 +85,22 @@ def _metadata(ref: WorkspaceRef, name: str, component: str, namespaced: bool = T
     return meta
 
 
+def legacy_owner_reference(ref: WorkspaceRef, namespace: dict[str, Any]) -> bool:
+    """Whether the namespace has an owner reference to this workspace, as earlier versions made it."""
+    return any(o.get("uid") == ref.uid for o in namespace["metadata"].get("ownerReferences") or ())
+
+
 def owns_namespace(ref: WorkspaceRef, namespace: dict[str, Any]) -> bool:
     """Whether the operator created this namespace for this workspace (this incarnation of it)."""
-    return any(o.get("uid") == ref.uid for o in namespace["metadata"].get("ownerReferences") or ())
+    uid = (namespace["metadata"].get("annotations") or {}).get(L.WORKSPACE_UID)
+    return uid == ref.uid or legacy_owner_reference(ref, namespace)
 
 
 def build_namespace(ref: WorkspaceRef) -> dict[str, Any]:
     meta = _metadata(ref, ref.namespace, "namespace", namespaced=False)
+    del meta["ownerReferences"]  # see the module's docstring
     meta["labels"].update(POD_SECURITY)
+    meta["annotations"] = {L.WORKSPACE_UID: ref.uid}
     return L.with_spec_hash({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
 
 

@@ -137,6 +137,13 @@ def plan_workspace(obs: Observed) -> Plan:
         actions.append(Create(C.build_namespace(ref)))
         return Plan(actions, _not_ready(ws, "Pending", "Creating", f"creating namespace {ref.namespace}"))
 
+    if C.legacy_owner_reference(ref, ns):
+        # Made by an earlier version as a garbage-collector dependent of the workspace: released,
+        # with the annotation that keeps it recognised, in one conditional patch.
+        others = [o for o in ns["metadata"]["ownerReferences"] if o.get("uid") != ref.uid]
+        actions.append(Patch("v1", "Namespace", None, ref.namespace, {"metadata": {
+            "ownerReferences": others, "annotations": {L.WORKSPACE_UID: ref.uid},
+            "resourceVersion": ns["metadata"].get("resourceVersion")}}))
     desired_ns = C.build_namespace(ref)
     if _hash(ns) != _hash(desired_ns):
         actions.append(Apply(desired_ns))
