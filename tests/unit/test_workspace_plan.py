@@ -116,6 +116,32 @@ def test_children_no_longer_wanted_are_deleted():
     assert not kinds(p, Apply)
 
 
+def test_objects_labelled_for_the_workspace_elsewhere_are_left_alone():
+    """Anyone who may label a NetworkPolicy in their namespace, or a ClusterRole, could label it
+    for a workspace: the operator must not delete it as a child no longer wanted."""
+    ws = workspace()
+    label = {"studio.dev/workspace": "team"}
+    elsewhere = [
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "payments-egress", "namespace": "payments", "uid": "np", "labels": label}},
+        # Named as a child of the workspace, in another namespace: not the child either.
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": {"name": "studio", "namespace": "payments", "uid": "sa", "labels": label}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+         "metadata": {"name": "platform-admin", "uid": "cr", "labels": label}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": "platform-admins", "uid": "crb", "labels": label,
+                      "ownerReferences": [{"kind": "Workspace", "name": "team", "uid": "an-earlier-team"}]}},
+    ]
+    p = plan(ws, children=in_place(ws) + elsewhere)
+    assert p.actions == []
+    # The workspace's own children no longer wanted still go.
+    stale = {"apiVersion": "v1", "kind": "ResourceQuota",
+             "metadata": {"name": "old-quota", "namespace": "team", "uid": "q", "labels": label}}
+    p = plan(ws, children=in_place(ws) + elsewhere + [stale])
+    assert p.actions == [Delete("ResourceQuota", "old-quota", "q", "v1", "team")]
+
+
 def test_missing_member_cluster_roles_are_reported():
     ws = workspace()
     p = plan(ws, children=in_place(ws), member_roles=frozenset({"studio-workspace-owner", "studio-workspace-viewer"}))

@@ -18,6 +18,7 @@ FINALIZER = "studio.dev/workspace"
 # wants (a quota removed) is deleted.
 CHILD_KINDS = {"RoleBinding", "ClusterRole", "ClusterRoleBinding", "ResourceQuota", "LimitRange",
                "NetworkPolicy", "ServiceAccount"}
+CLUSTER_KINDS = {"ClusterRole", "ClusterRoleBinding"}
 NAMES_SHOWN = 10
 
 
@@ -28,7 +29,8 @@ class Observed:
     workspace: Workspace
     # The namespace of spec.namespace as it exists, whoever made it (None: there is none).
     namespace: dict[str, Any] | None = None
-    # Objects labelled for this workspace (its children), the namespace aside.
+    # Objects labelled for this workspace, the namespace aside: its children, and whatever else
+    # anyone labelled so (own_children tells them apart).
     children: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     # Which of the ClusterRoles the install ships (studio-workspace-<role>) exist.
     member_roles: frozenset[str] = frozenset(C.member_clusterrole(r) for r in C.ROLES)
@@ -64,6 +66,18 @@ def name_list(names: Iterable[str]) -> str:
 
 def _names(objs: list[dict[str, Any]]) -> str:
     return name_list(o["metadata"]["name"] for o in objs)
+
+
+def own_children(ref: C.WorkspaceRef, labelled: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The workspace's children among the objects labelled for it. Whoever may label an object
+    could otherwise have the operator delete it as a child no longer wanted: namespaced ones
+    count only in the workspace's namespace, cluster-scoped ones only with its owner reference."""
+    def ours(obj: dict[str, Any]) -> bool:
+        meta = obj["metadata"]
+        if obj["kind"] in CLUSTER_KINDS:
+            return any(o.get("uid") == ref.uid for o in meta.get("ownerReferences") or ())
+        return meta.get("namespace") == ref.namespace
+    return [c for c in labelled if c["kind"] in CHILD_KINDS and ours(c)]
 
 
 def protected(ws: Workspace, studios: list[str]) -> str:
@@ -147,7 +161,7 @@ def plan_workspace(obs: Observed) -> Plan:
     desired_ns = C.build_namespace(ref)
     if _hash(ns) != _hash(desired_ns):
         actions.append(Apply(desired_ns))
-    observed = {(c["kind"], c["metadata"]["name"]): c for c in obs.children if c["kind"] in CHILD_KINDS}
+    observed = {(c["kind"], c["metadata"]["name"]): c for c in own_children(ref, obs.children)}
     desired = C.build_children(ws)
     for child in desired:
         if _hash(observed.get((child["kind"], child["metadata"]["name"]))) != _hash(child):
@@ -203,7 +217,7 @@ def _plan_deletion(obs: Observed, ref: C.WorkspaceRef) -> Plan:
     ns = obs.namespace
     ours = ns is not None and C.owns_namespace(ref, ns)
     studios = [s for s in obs.studios if ours]
-    quota = next((c for c in obs.children if c["kind"] == "ResourceQuota"), None)
+    quota = next((c for c in own_children(ref, obs.children) if c["kind"] == "ResourceQuota"), None)
 
     def terminating(reason: str, message: str) -> dict[str, Any]:
         return _status(ws, "Terminating", ref.namespace if ours else None, studios, quota, [
