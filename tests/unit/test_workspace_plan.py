@@ -166,6 +166,17 @@ def test_quota_is_ready_once_the_quota_controller_counted_it(observed_quota, rea
     assert conditions(p)["QuotaReady"] == ready
 
 
+def test_quota_in_nano_and_micro_units_and_exponents_is_ready_once_counted():
+    """The CRD accepts every Kubernetes quantity; the API server writes them back canonically."""
+    ws = workspace(quota={"cpu": "100n", "memory": "5u", "storage": "1e9"})
+    counted = quota({"requests.cpu": "100n", "requests.memory": "5u", "requests.storage": "1G"})
+    children = [c for c in in_place(ws) if c["kind"] != "ResourceQuota"]
+    children.append({**C.build_resource_quota(C.workspace_ref(ws), ws.spec.quota), **counted})
+    p = plan(ws, children=children)
+    assert conditions(p)["QuotaReady"] == ("True", "Enforced")
+    assert p.status["phase"] == "Active"
+
+
 def test_status_counts_studios_and_shows_quota_usage():
     ws = workspace(quota={"cpu": 4, "maxCodeStudios": 9})
     children = [c for c in in_place(ws) if c["kind"] != "ResourceQuota"]

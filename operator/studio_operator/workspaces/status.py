@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..studios.children import quantity_value
+from ..quantity import quantity_value
 from .children import USAGE_NAMES
 
 
