@@ -58,6 +58,11 @@ RULES: tuple[Rule, ...] = (
     # Per-workspace ClusterRoles let owners update and delete their Workspace object; Kubernetes
     # lets the operator create a role only with what it grants (see the access Role below).
     Rule(GROUP, ("workspaces",), ("update", "delete"), "granted by a workspace's owner ClusterRole"),
+    # Every child's owner reference has blockOwnerDeletion: true, which the API server's
+    # OwnerReferencesPermissionEnforcement plugin (OpenShift, hardened clusters) allows only to
+    # whoever may update the owner's finalizers: without these every child create is Forbidden.
+    Rule(GROUP, ("codestudios/finalizers", "codestudiotemplates/finalizers", "workspaces/finalizers"), ("update",),
+         "owner references with blockOwnerDeletion: a studio's, a template's build Jobs, a workspace's children"),
     Rule("authorization.k8s.io", ("subjectaccessreviews",), ("create",),
                  "admission/webhooks.py asks the API server whether a user is a cluster admin"),
     # --- a studio's children (studios/)

@@ -39,6 +39,16 @@ def test_operator_never_may_escalate_bind_or_impersonate_freely():
     assert not secrets, "the operator reads no Secrets"
 
 
+def test_operator_may_set_block_owner_deletion_on_every_owner_it_names():
+    """Under OwnerReferencesPermissionEnforcement (OpenShift, hardened clusters; the local control
+    plane runs it too) an owner reference with blockOwnerDeletion needs update of the owner's
+    finalizers: else every child create is Forbidden."""
+    granted = {(g, r) for rule in cluster_role_rules() if "update" in rule["verbs"]
+               for g in rule["apiGroups"] for r in rule["resources"]}
+    for owner in ("codestudios", "codestudiotemplates", "workspaces"):
+        assert ("studio.dev", f"{owner}/finalizers") in granted, owner
+
+
 def test_the_role_templates_list_the_rules_verbatim():
     for name, rules in (("clusterrole", cluster_role_rules()), ("role", namespace_role_rules())):
         text = (ROOT / "helm" / "studio-operator" / "templates" / f"{name}.yaml").read_text()
