@@ -142,6 +142,25 @@ def test_objects_labelled_for_the_workspace_elsewhere_are_left_alone():
     assert p.actions == [Delete("ResourceQuota", "old-quota", "q", "v1", "team")]
 
 
+def test_a_service_account_member_the_api_server_would_refuse_is_named_and_the_others_bound():
+    """A Workspace stored before the CRD refused such names: one invalid subject would make the
+    API server refuse the whole binding, leaving removed members bound and no status written."""
+    members = [{"kind": "User", "name": "olivia", "role": "owner"},
+               {"kind": "ServiceAccount", "name": "CI_Bot", "namespace": "tools", "role": "member"},
+               {"kind": "Group", "name": "devs", "role": "member"}]
+    ws = workspace(members=members)
+    p = plan(ws)
+    member_binding = next(a.manifest for a in p.actions
+                          if isinstance(a, Apply) and a.manifest["metadata"]["name"] == "studio-workspace-member")
+    assert member_binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "devs"}]
+    assert conditions(p)["RBACReady"] == ("False", "InvalidMember")
+    assert conditions(p)["Ready"] == ("False", "InvalidMember")
+    message = next(c["message"] for c in p.status["conditions"] if c["type"] == "RBACReady")
+    assert message.startswith("member(s) ServiceAccount tools/CI_Bot not bound: a ServiceAccount member's name must "
+                              "be a DNS subdomain: lowercase letters, digits")
+    assert "(2 other member(s) bound)" in message
+
+
 def test_missing_member_cluster_roles_are_reported():
     ws = workspace()
     p = plan(ws, children=in_place(ws), member_roles=frozenset({"studio-workspace-owner", "studio-workspace-viewer"}))

@@ -10,6 +10,7 @@ from pydantic import Field
 from .common import (
     Resource,
     DNS_LABEL_PATTERN,
+    DNS_SUBDOMAIN_PATTERN,
     OPERATOR_NAMESPACE,
     VERSION,
     Conditions,
@@ -27,6 +28,10 @@ MemberRole = Literal["owner", "admin", "member", "viewer"]
 WorkspaceState = Literal["Active", "Stopped"]
 DeletionPolicy = Literal["Protect", "Cascade"]
 WorkspacePhase = Literal["Pending", "Active", "Stopping", "Stopped", "Terminating", "Failed"]
+
+# The API server refuses a RoleBinding whose ServiceAccount subject has any other name.
+SERVICE_ACCOUNT_NAME_MESSAGE = ("a ServiceAccount member's name must be a DNS subdomain: lowercase letters, digits, "
+                                "'-' and '.', starting and ending with a letter or digit")
 
 RESERVED_NAMESPACES = ("default", OPERATOR_NAMESPACE)
 RESERVED_MESSAGE = f"must not be default, kube-* or {OPERATOR_NAMESPACE}: those namespaces are reserved"
@@ -60,6 +65,11 @@ class Member(Model):
                     "rule": "self.kind == 'ServiceAccount' || !has(self.__namespace__)",
                     "message": "namespace is only for ServiceAccount members",
                     "fieldPath": ".namespace",
+                },
+                {
+                    "rule": f"self.kind != 'ServiceAccount' || self.name.matches(r'{DNS_SUBDOMAIN_PATTERN}')",
+                    "message": SERVICE_ACCOUNT_NAME_MESSAGE,
+                    "fieldPath": ".name",
                 },
             ]
         }

@@ -11,11 +11,12 @@ recognises a namespace it created (it never adopts one it did not); it deletes i
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from .. import labels as L
 from ..api import Workspace
-from ..api.common import GROUP
+from ..api.common import DNS_SUBDOMAIN_PATTERN, GROUP
 from ..api.workspace import Member, WorkspaceQuota
 
 ROLES = ("owner", "admin", "member", "viewer")
@@ -102,6 +103,13 @@ def build_namespace(ref: WorkspaceRef) -> dict[str, Any]:
     meta["labels"].update(POD_SECURITY)
     meta["annotations"] = {L.WORKSPACE_UID: ref.uid}
     return L.with_spec_hash({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
+
+
+def bindable(member: Member) -> bool:
+    """Whether the API server takes the member as a binding's subject. The CRD refuses a
+    ServiceAccount that is no DNS subdomain, but a Workspace stored before that rule may name one,
+    and one such subject would make the whole binding, and its other members, fail."""
+    return member.kind != "ServiceAccount" or re.match(DNS_SUBDOMAIN_PATTERN, member.name) is not None
 
 
 def subject(member: Member) -> dict[str, str]:
@@ -224,7 +232,7 @@ def build_service_account(ref: WorkspaceRef) -> dict[str, Any]:
 def build_children(ws: Workspace) -> list[dict[str, Any]]:
     """Everything in and around the workspace's namespace, except the namespace itself."""
     ref = workspace_ref(ws)
-    members = ws.spec.members
+    members = [m for m in ws.spec.members if bindable(m)]
     optional = (build_resource_quota(ref, ws.spec.quota), build_limit_range(ref, ws.spec.quota))
     return [
         *build_role_bindings(ref, members),

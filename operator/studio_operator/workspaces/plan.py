@@ -9,6 +9,7 @@ from typing import Any
 from .. import labels as L
 from ..actions import Action, Apply, Create, Delete, Patch
 from ..api import API_VERSION, Workspace
+from ..api.workspace import SERVICE_ACCOUNT_NAME_MESSAGE
 from ..conditions import condition
 from . import children as C
 from .status import quota_enforced, studio_counts, usage, waiting_for_quota
@@ -19,6 +20,9 @@ FINALIZER = "studio.dev/workspace"
 CHILD_KINDS = {"RoleBinding", "ClusterRole", "ClusterRoleBinding", "ResourceQuota", "LimitRange",
                "NetworkPolicy", "ServiceAccount"}
 CLUSTER_KINDS = {"ClusterRole", "ClusterRoleBinding"}
+# The condition that says what is missing when the API server refuses a child of this kind.
+CONDITION_OF = {"RoleBinding": "RBACReady", "ClusterRole": "RBACReady", "ClusterRoleBinding": "RBACReady",
+                "ResourceQuota": "QuotaReady", "LimitRange": "QuotaReady", "Namespace": "NamespaceReady"}
 NAMES_SHOWN = 10
 
 
@@ -173,10 +177,18 @@ def plan_workspace(obs: Observed) -> Plan:
             actions.append(Delete(key[0], key[1], meta["uid"], child["apiVersion"], meta.get("namespace")))
 
     missing = sorted(C.member_clusterrole(r) for r in C.ROLES if C.member_clusterrole(r) not in obs.member_roles)
-    rbac = (condition("RBACReady", False, "ClusterRoleMissing",
-                      f"ClusterRoles {', '.join(missing)} do not exist, so members' role bindings grant nothing; "
-                      "install them (manifests/rbac/ or the Helm chart)")
-            if missing else condition("RBACReady", True, "Bound", f"{len(ws.spec.members)} member(s) bound"))
+    unbound = [m for m in ws.spec.members if not C.bindable(m)]
+    if missing:
+        rbac = condition("RBACReady", False, "ClusterRoleMissing",
+                         f"ClusterRoles {', '.join(missing)} do not exist, so members' role bindings grant nothing; "
+                         "install them (manifests/rbac/ or the Helm chart)")
+    elif unbound:
+        names = ", ".join(f"{m.kind} {m.namespace}/{m.name}" for m in unbound)
+        rbac = condition("RBACReady", False, "InvalidMember",
+                         f"member(s) {names} not bound: {SERVICE_ACCOUNT_NAME_MESSAGE}; fix or remove them in "
+                         f"spec.members ({len(ws.spec.members) - len(unbound)} other member(s) bound)")
+    else:
+        rbac = condition("RBACReady", True, "Bound", f"{len(ws.spec.members)} member(s) bound")
 
     hard = C.quota_hard(ws.spec.quota)
     quota = observed.get(("ResourceQuota", C.QUOTA_NAME))
@@ -208,6 +220,22 @@ def plan_workspace(obs: Observed) -> Plan:
     if ws.spec.state == "Active" and limit is not None and len(live_pods) < limit:
         wake = sorted(s["metadata"]["name"] for s in obs.studios if waiting_for_quota(s))[: limit - len(live_pods)]
     return Plan(actions, _status(ws, phase, ref.namespace, obs.studios, quota, conditions), wake)
+
+
+def with_refusals(status: dict[str, Any], refused: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """The plan's status once the API server refused some of its writes, each (kind, name, its
+    message): an object it finds invalid, an admission policy. The other writes were made."""
+    if not refused:
+        return status
+    by_condition: dict[str, list[str]] = {"Ready": []}
+    for kind, name, message in refused:
+        text = f"{kind} {name} was refused: {message}"
+        by_condition["Ready"].append(text)
+        if kind in CONDITION_OF:
+            by_condition.setdefault(CONDITION_OF[kind], []).append(text)
+    conditions = [condition(c["type"], False, "Refused", "; ".join(by_condition[c["type"]]))
+                  if c["type"] in by_condition else c for c in status["conditions"]]
+    return {**status, "conditions": conditions}
 
 
 def _plan_deletion(obs: Observed, ref: C.WorkspaceRef) -> Plan:

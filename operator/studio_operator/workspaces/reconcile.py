@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..actions import Patch, execute
+from ..actions import Action, Apply, Create, Patch, execute
 from ..api import API_VERSION, Workspace
 from ..conditions import merge_conditions, now, status_patch
+from ..kube import ApiError
 from . import children as C
-from .plan import Observed, plan_workspace
+from .plan import Observed, plan_workspace, with_refusals
 
 if TYPE_CHECKING:
     from ..cache import Cache
     from ..controller import Controller
 
 log = logging.getLogger(__name__)
+# A write the API server refused is tried again this often (an admission policy may change).
+REFUSED_RECHECK = 60.0
 
 
 def in_namespace(cache: Cache, index: str, namespace: str) -> list[dict[str, Any]]:
@@ -68,14 +71,31 @@ async def reconcile_workspace(ctrl: Controller, name: str) -> float | None:
     if obs is None:
         return None  # gone: owner references take the cluster-scoped children
     plan = plan_workspace(obs)
+    refused: list[tuple[str, str, str]] = []
     for action in plan.actions:
-        result = await execute(ctrl, None, action)
+        try:
+            result = await execute(ctrl, None, action)
+        except ApiError as exc:
+            if not exc.refusal:
+                raise
+            # One refused object must not stop the others: a removed member must still lose access.
+            refused.append((*_target(action), exc.message))
+            continue
         if isinstance(action, Patch) and action.kind == "Workspace" and result:
             ctrl.cache.wrote("workspaces", name, result)  # its finalizers, before the watch brings them
     for studio in plan.wake:
         ctrl.enqueue("studio", C.workspace_ref(obs.workspace).namespace, studio)
-    await write_status(ctrl, obs.workspace, plan.status)
+    await write_status(ctrl, obs.workspace, with_refusals(plan.status, refused))
+    if refused:
+        log.warning("workspace %s: the API server refused %s", name, "; ".join(f"{k} {n}: {m}" for k, n, m in refused))
+        return min(plan.recheck_after or REFUSED_RECHECK, REFUSED_RECHECK)
     return plan.recheck_after
+
+
+def _target(action: Action) -> tuple[str, str]:
+    if isinstance(action, Apply | Create):
+        return action.manifest["kind"], action.manifest["metadata"]["name"]
+    return action.kind, action.name
 
 
 async def write_status(ctrl: Controller, ws: Workspace, desired: dict[str, Any]) -> None:

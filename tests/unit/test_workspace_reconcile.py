@@ -1,0 +1,63 @@
+"""The workspace reconcile's glue: what it writes when the API server refuses one of its objects."""
+
+import dataclasses
+
+import pytest
+
+from studio_operator.config import Config
+from studio_operator.kube import ApiError
+from studio_operator.workspaces import reconcile
+from studio_operator.workspaces.plan import Observed
+from tests.unit.workspace_fixtures import namespace, workspace
+
+REFUSED = "studio-workspace-admin"
+
+
+@dataclasses.dataclass
+class FakeKube:
+    applied: list = dataclasses.field(default_factory=list)
+    statuses: list = dataclasses.field(default_factory=list)
+
+    async def apply(self, manifest):
+        if manifest["metadata"]["name"] == REFUSED and manifest["kind"] == "RoleBinding":
+            raise ApiError(422, "Invalid", f'RoleBinding "{REFUSED}" is invalid: denied by policy')
+        self.applied.append((manifest["kind"], manifest["metadata"]["name"]))
+        return manifest
+
+    async def patch_status(self, api_version, kind, namespace, name, patch):
+        self.statuses.append(patch)
+        return None
+
+
+@dataclasses.dataclass
+class FakeController:
+    kube: FakeKube = dataclasses.field(default_factory=FakeKube)
+    config: Config = dataclasses.field(default_factory=Config)
+
+    def event(self, *_):
+        pass
+
+    def enqueue(self, *_):
+        pass
+
+
+@pytest.mark.asyncio
+async def test_one_refused_object_does_not_stop_the_others_and_the_status_says_so(monkeypatch):
+    ws = workspace()
+
+    async def observe(ctrl, name):
+        return Observed(workspace=ws, namespace=namespace(), operator_namespace="studio-system")
+
+    monkeypatch.setattr(reconcile, "observe", observe)
+    ctrl = FakeController()
+    recheck = await reconcile.reconcile_workspace(ctrl, "team")
+    # Every other binding was applied, among them the one that drops a removed member.
+    assert ("RoleBinding", "studio-workspace-member") in ctrl.kube.applied
+    assert ("NetworkPolicy", "workspace-isolation") in ctrl.kube.applied
+    assert ("RoleBinding", REFUSED) not in ctrl.kube.applied
+    conditions = {c["type"]: c for c in ctrl.kube.statuses[0]["conditions"]}
+    assert conditions["RBACReady"]["status"] == "False" and conditions["RBACReady"]["reason"] == "Refused"
+    assert f"RoleBinding {REFUSED} was refused: " in conditions["RBACReady"]["message"]
+    assert "denied by policy" in conditions["Ready"]["message"]
+    assert conditions["QuotaReady"]["status"] == "True"
+    assert recheck == reconcile.REFUSED_RECHECK
