@@ -117,4 +117,4 @@ def test_access_role_is_limited_to_this_studio():
 def test_quantities_compare_by_value():
     assert C.larger_quantity("1Gi", "1000Mi") == "1Gi"
     assert C.larger_quantity("1G", "1Gi") == "1Gi"
-    assert C.quantity_value("500m") == 0.5
+    assert C.larger_quantity("20Gi", "1e10") == "20Gi"

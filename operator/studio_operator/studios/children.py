@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import labels as L
 from ..api.common import GROUP
+from ..quantity import quantity_value
 from .settings import StudioSettings
 
 CONTAINER = "studio"
@@ -191,19 +192,6 @@ def endpoints(ref: StudioRef, settings: StudioSettings) -> list[dict[str, str]]:
         for p in settings.ports
         if p.protocol == "TCP"
     ]
-
-
-_SUFFIX = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
-           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "m": 10**-3}
-
-
-def quantity_value(q: str) -> float:
-    """Bytes (or units) of a Kubernetes quantity such as 10Gi, 500M or 1e9."""
-    q = str(q).strip()
-    for suffix in sorted(_SUFFIX, key=len, reverse=True):
-        if suffix and q.endswith(suffix):
-            return float(q[: -len(suffix)]) * _SUFFIX[suffix]
-    return float(q)
 
 
 def larger_quantity(a: str, b: str) -> str:
