@@ -204,6 +204,16 @@ def restart_operator(kubeconfig: str, studios: int, timeout: float) -> dict[str,
         operator.stop()
 
 
+async def remove_webhooks(client: K.Session) -> None:
+    """The stopped operator's webhooks stay registered, failing closed; the baseline has none."""
+    for kind in ("validatingwebhookconfigurations", "mutatingwebhookconfigurations"):
+        try:
+            await K.request(client, "DELETE", f"/apis/admissionregistration.k8s.io/v1/{kind}/studio.dev")
+        except K.ApiError as exc:
+            if exc.status != 404:
+                raise
+
+
 def start_profiler(pid: int) -> subprocess.Popen | None:
     if os.environ.get("BENCH_PROFILE") != "1":
         return None
@@ -257,6 +267,7 @@ async def bench(p: Params, kubeconfig: str) -> dict[str, Any]:
 
         # --- The baseline, on fresh namespaces of the same cluster. The operator's studios stay
         # (deleting thousands takes the garbage collector minutes that would overlap this run).
+        await remove_webhooks(client)
         base_keys = studio_keys("bench-base-", p.studios, p.namespaces)
         await create_namespaces(client, sorted({ns for ns, _ in base_keys}))
         baseline = procs.Process("baseline", [sys.executable, "-m", "bench.baseline", kubeconfig, "bench-base-"],
