@@ -50,7 +50,8 @@ class Cache:
         self._written: dict[tuple[str, Hashable], dict[str, Any]] = {}
         # Objects the operator just created, by name: until when (monotonic) the watch is
         # waited for before they count as missing again.
-        self._created: dict[tuple[str, Hashable, str], float] = {}
+        # Expectations, as Kubernetes' controllers keep them: (what, index, key, name or uid) -> until.
+        self._expected: dict[tuple[str, str, Hashable, str], float] = {}
 
     @property
     def indexed(self) -> bool:
@@ -94,22 +95,40 @@ class Cache:
             # key, which for a settled studio may be the next resync.
             self._written[(index, key)] = slim(obj)
 
-    def created(self, index: str, key: Hashable, name: str, ttl: float) -> None:
-        """Remembers an object the operator created, as Kubernetes' controllers keep
-        expectations: until the watch shows it, or `ttl` seconds pass, expected_in() says so."""
+    def _expect(self, entry: tuple[str, str, Hashable, str], ttl: float) -> None:
         now = time.monotonic()
-        self._created = {entry: until for entry, until in self._created.items() if until > now}
-        self._created[(index, key, name)] = now + ttl
+        self._expected = {e: until for e, until in self._expected.items() if until > now}
+        self._expected[entry] = now + ttl
+
+    def _pending(self, entry: tuple[str, str, Hashable, str], seen: bool) -> float | None:
+        """Seconds left of an expectation the watch has not met (`seen`) yet; else it ends."""
+        left = self._expected.get(entry, 0.0) - time.monotonic()
+        if left > 0 and not seen:
+            return left
+        self._expected.pop(entry, None)
+        return None
+
+    def created(self, index: str, key: Hashable, name: str, ttl: float) -> None:
+        """Remembers an object the operator created: until the watch shows it, or `ttl` seconds
+        pass, expected_in() says so (it is not created again for a 409)."""
+        self._expect(("created", index, key, name), ttl)
 
     def expected_in(self, index: str, key: Hashable, name: str) -> float | None:
         """Seconds left to wait for an object the operator created that the index does not show
         yet; None when it shows it, or nothing is expected."""
-        entry = (index, key, name)
-        left = self._created.get(entry, 0.0) - time.monotonic()
-        if left > 0 and not any(o["metadata"]["name"] == name for o in self.all(index, key)):
-            return left
-        self._created.pop(entry, None)
-        return None
+        seen = any(o["metadata"]["name"] == name for o in self.all(index, key))
+        return self._pending(("created", index, key, name), seen)
+
+    def deleted(self, index: str, key: Hashable, uid: str, ttl: float) -> None:
+        """Remembers an object the operator deleted: until the watch shows it going (or gone), or
+        `ttl` seconds pass, deletion_expected() says so (it is not deleted again)."""
+        self._expect(("deleted", index, key, uid), ttl)
+
+    def deletion_expected(self, index: str, key: Hashable, uid: str) -> bool:
+        """The operator deleted this object moments ago and the index still shows it live."""
+        live = any(o["metadata"].get("uid") == uid and not o["metadata"].get("deletionTimestamp")
+                   for o in self.all(index, key))
+        return self._pending(("deleted", index, key, uid), not live) is not None
 
     def count(self, index: str, key: Hashable) -> int:
         store = self._indexes[index].get(key)

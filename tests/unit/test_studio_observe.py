@@ -75,3 +75,25 @@ def test_a_pod_just_created_is_expected_until_the_watch_shows_it_or_a_few_second
     ctrl.cache.created("studio_pods", ("ns", "s"), "s", ttl=5)
     obs = observe(ctrl, "ns", "s")
     assert obs.pod is not None and obs.pod_expected_in is None  # the watch brought it
+
+
+def test_a_pod_just_deleted_is_going_until_the_watch_shows_it_or_a_few_seconds_pass(monkeypatch):
+    """A look that comes before the deleted pod's own event (the studio's status write brings
+    one) must not delete it again: one more write for nothing, as a stop measured 1.36 deletes."""
+    clock = [100.0]
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: clock[0])
+    pod = _obj("Pod", "s", "uid-1")
+    ctrl = _ctrl(studio_pods=[pod])
+    assert observe(ctrl, "ns", "s").pod_deleted is False  # nothing deleted
+
+    ctrl.cache.deleted("studio_pods", ("ns", "s"), pod["metadata"]["uid"], ttl=5)
+    clock[0] += 2
+    assert observe(ctrl, "ns", "s").pod_deleted is True
+
+    clock[0] += 3  # lapsed: deleted again (harmless if it is going after all)
+    assert observe(ctrl, "ns", "s").pod_deleted is False
+
+    going = _obj("Pod", "s", "uid-1") | {"metadata": {**pod["metadata"], "deletionTimestamp": "2026-01-01T00:00:00Z"}}
+    ctrl = _ctrl(studio_pods=[going])
+    ctrl.cache.deleted("studio_pods", ("ns", "s"), pod["metadata"]["uid"], ttl=5)
+    assert observe(ctrl, "ns", "s").pod_deleted is False  # the watch shows it going: nothing left to expect

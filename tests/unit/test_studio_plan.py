@@ -74,6 +74,13 @@ def test_running_pod_with_everything_in_place_does_nothing():
     assert p.status["pendingRestart"] is False
 
 
+def test_a_pod_deleted_moments_ago_is_not_deleted_again_on_a_stop_or_a_restart():
+    stop = plan(studio(state="Stopped"), pod=pod(), pvc=pvc(), pod_deleted=True)
+    assert ([a for a in stop.actions if isinstance(a, Delete)], stop.status["state"]) == ([], "Stopping")
+    restart = plan(studio(restartRequestedAt="2026-01-01T00:05:00Z"), pod=pod(), pvc=pvc(), pod_deleted=True)
+    assert ([a for a in restart.actions if isinstance(a, Delete)], restart.status["state"]) == ([], "Stopping")
+
+
 def test_stop_deletes_the_pod_and_never_the_volume():
     p = plan(studio(state="Stopped"), pod=pod(), pvc=pvc())
     assert [a for a in p.actions if isinstance(a, Delete)] == [Delete("Pod", "s", "pod-uid")]

@@ -47,6 +47,9 @@ class FakeCache:
     def created(self, *args):
         pass
 
+    def deleted(self, *args):
+        pass
+
     def wrote(self, *args):
         pass
 

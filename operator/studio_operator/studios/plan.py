@@ -37,6 +37,9 @@ class Observed:
     # Seconds left to wait for the pod the operator created moments ago, which the watch has not
     # brought yet (an expectation, as Kubernetes' ReplicaSet controller keeps); None: none pending.
     pod_expected_in: float | None = None
+    # The operator deleted the pod moments ago and the watch has not shown it going yet: it is
+    # going, and deleting it again would be one more write for nothing.
+    pod_deleted: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,8 +204,9 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     image_error = False
     creating = False  # the pod is being created (now, or moments ago and not seen yet)
 
+    terminating = pod is not None and bool(pod["metadata"].get("deletionTimestamp") or obs.pod_deleted)
     if not want_running:
-        if pod and not pod["metadata"].get("deletionTimestamp"):
+        if pod and not terminating:
             actions.append(Delete("Pod", pod["metadata"]["name"], pod["metadata"]["uid"]))
         # A pod created moments ago and not seen yet is deleted once seen: not Stopped until then.
         stopping = pod or obs.pod_expected_in
@@ -210,7 +214,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         recheck = obs.pod_expected_in
         if restart:
             restarted_at = restart  # nothing runs, so there is nothing to restart
-    elif pod and pod["metadata"].get("deletionTimestamp"):
+    elif terminating:
         state, reason, message = "Stopping", "PodTerminating", "waiting for the previous pod to stop"
     elif pod:
         pod_restart = (pod["metadata"].get("annotations") or {}).get(L.RESTART_AT)

@@ -50,17 +50,19 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
         return next((o for o in ctrl.cache.all(index, key) if o["metadata"]["name"] == child_name
                      and (not controlled or L.controller_uid(o) == ref.uid)), None)
 
+    pod = child("studio_pods", ref.pod_name)
     return Observed(
         studio=studio,
         template=CodeStudioTemplate.model_validate(template) if template else None,
         workspace=workspace_of(ctrl.cache, namespace),
-        pod=child("studio_pods", ref.pod_name),
+        pod=pod,
         pvc=child("studio_pvcs", ref.claim_name, controlled=False),
         service=child("studio_services", ref.service_name),
         role=child("studio_roles", ref.access_name),
         binding=child("studio_rolebindings", ref.access_name),
         namespace_reserved=reserved(namespace, ctrl.config.namespace),
         pod_expected_in=ctrl.cache.expected_in("studio_pods", key, ref.pod_name),
+        pod_deleted=bool(pod and ctrl.cache.deletion_expected("studio_pods", key, pod["metadata"]["uid"])),
     )
 
 
@@ -132,10 +134,12 @@ async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
         obs.refused = refused
         plan = plan_studio(obs, at, ctrl.config.unschedulable_timeout)
         plan.recheck_after = REFUSED_RECHECK
+    key = (namespace, obs.studio.metadata.name)
     for action in plan.actions:
         if isinstance(action, Create) and action.manifest["kind"] == "Pod":
-            ctrl.cache.created("studio_pods", (namespace, obs.studio.metadata.name),
-                               action.manifest["metadata"]["name"], POD_EXPECTATION)
+            ctrl.cache.created("studio_pods", key, action.manifest["metadata"]["name"], POD_EXPECTATION)
+        elif isinstance(action, Delete) and action.kind == "Pod":
+            ctrl.cache.deleted("studio_pods", key, action.uid, POD_EXPECTATION)
     # The pod is on its way (created, starting, stopping): its next event will likely settle it.
     progressing = obs.pod is not None or bool(obs.pod_expected_in) or any(isinstance(a, Create | Delete) for a in plan.actions)
     held = await write_status(ctrl, obs.studio, plan.status, at, progressing)
