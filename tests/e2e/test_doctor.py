@@ -87,6 +87,28 @@ def test_doctor_names_an_unreachable_webhook(cluster: Cluster, crds, request):
     assert "failurePolicy Ignore, so its checks are skipped" in proc.stdout
 
 
+def test_doctor_names_webhooks_left_by_an_uninstalled_operator(cluster: Cluster, crds, request):
+    """`helm uninstall` removes the webhook Service but not the configurations the operator
+    registered; the doctor says to delete them."""
+    name = unique_name("doctor-gone")
+    cluster.apply({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration", "metadata": {"name": name},
+        "webhooks": [{
+            "name": "probe.studio.dev", "admissionReviewVersions": ["v1"], "sideEffects": "None",
+            "failurePolicy": "Ignore",  # other tests keep creating workspaces meanwhile
+            "clientConfig": {"service": {"namespace": "default", "name": name, "port": 443}},
+            "rules": [{"apiGroups": ["studio.dev"], "apiVersions": ["v1alpha1"], "operations": ["CREATE"], "resources": ["workspaces"]}],
+        }],
+    })
+    request.addfinalizer(lambda: cluster.kubectl("delete", "validatingwebhookconfiguration", name, check=False))
+    proc = studioctl(cluster, "doctor")
+    assert proc.returncode == 1
+    assert reported(proc, f"[PROBLEM] webhooks validatingwebhookconfiguration/{name} (probe.studio.dev): not reachable: "
+                          f"its Service default/{name} does not exist")
+    assert reported(proc, "the operator that registered it was uninstalled or had its webhooks turned off: delete its "
+                          f"configurations (kubectl delete validatingwebhookconfiguration,mutatingwebhookconfiguration {name})")
+
+
 @pytest.mark.usefixtures("running_operator")
 def test_doctor_names_stuck_deletions_and_failed_studios(cluster: Cluster, namespace: str, request):
     unpullable = make_template(cluster, request, image="registry.invalid/studios/none:1")  # kwok fails the pull
