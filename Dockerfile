@@ -22,5 +22,6 @@ ENV PATH=/opt/studio-operator/bin:$PATH \
 COPY --from=build /opt/studio-operator /opt/studio-operator
 # A numeric non-root user, so Kubernetes can verify runAsNonRoot without a passwd lookup.
 USER 65532:65532
-EXPOSE 8080 8081
+# The chart's default ports: liveness, metrics, admission webhooks (HTTPS).
+EXPOSE 8080 8081 9443
 ENTRYPOINT ["studio-operator"]

@@ -115,7 +115,8 @@ def render_install(helm: str, chart: pathlib.Path = CHART) -> str:
          "--set", "createNamespace=true", "--kube-version", KUBE_VERSION],
         check=True, capture_output=True, text=True,
     ).stdout
-    header = (f"# Studio Operator: `kubectl apply --server-side -f manifests/install.yaml` installs it in {NAMESPACE}.\n"
+    header = (f"# Studio Operator: `kubectl apply --server-side -f -` of this file installs it in {NAMESPACE}, once\n"
+              "# its image is pointed at your registry (README.md: Install in a cluster).\n"
               "# Rendered from helm/studio-operator by `make manifests`. Do not edit.\n")
     return header + out
 

@@ -67,24 +67,43 @@ def test_doctor_names_a_missing_storage_class_and_push_secret(cluster: Cluster, 
     assert reported(proc, f"[PROBLEM] registry codestudiotemplate/{tpl}: push secret studio-system/no-such-secret does not exist")
 
 
-def test_doctor_names_an_unreachable_webhook(cluster: Cluster, crds, request):
-    name = unique_name("doctor-hook")
-    port = free_port()  # nothing listens there
+def probe_webhook(cluster: Cluster, request, hint: str, client_config: dict) -> str:
+    """A validating webhook for workspace creates that calls client_config; its configuration's name."""
+    name = unique_name(hint)
     cluster.apply({
         "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration", "metadata": {"name": name},
         "webhooks": [{
             "name": "probe.studio.dev", "admissionReviewVersions": ["v1"], "sideEffects": "None",
             "failurePolicy": "Ignore",  # other tests keep creating workspaces meanwhile
-            "clientConfig": {"url": f"https://127.0.0.1:{port}/validate"},
+            "clientConfig": client_config,
             "rules": [{"apiGroups": ["studio.dev"], "apiVersions": ["v1alpha1"], "operations": ["CREATE"], "resources": ["workspaces"]}],
         }],
     })
     request.addfinalizer(lambda: cluster.kubectl("delete", "validatingwebhookconfiguration", name, check=False))
+    return name
+
+
+def test_doctor_names_an_unreachable_webhook(cluster: Cluster, crds, request):
+    port = free_port()  # nothing listens there
+    name = probe_webhook(cluster, request, "doctor-hook", {"url": f"https://127.0.0.1:{port}/validate"})
     proc = studioctl(cluster, "doctor")
     assert proc.returncode == 1
     assert reported(proc, f"[PROBLEM] webhooks validatingwebhookconfiguration/{name} (probe.studio.dev): not reachable: "
                           f"127.0.0.1:{port} does not answer")
     assert "failurePolicy Ignore, so its checks are skipped" in proc.stdout
+
+
+def test_doctor_names_webhooks_left_by_an_uninstalled_operator(cluster: Cluster, crds, request):
+    """`helm uninstall` removes the webhook Service but not the configurations the operator
+    registered; the doctor says to delete them."""
+    service = unique_name("gone")
+    name = probe_webhook(cluster, request, "doctor-gone", {"service": {"namespace": "default", "name": service, "port": 443}})
+    proc = studioctl(cluster, "doctor")
+    assert proc.returncode == 1
+    assert reported(proc, f"[PROBLEM] webhooks validatingwebhookconfiguration/{name} (probe.studio.dev): not reachable: "
+                          f"its Service default/{service} does not exist")
+    assert reported(proc, "the operator that registered it was uninstalled or had its webhooks turned off: delete its "
+                          f"configurations (kubectl delete validatingwebhookconfiguration,mutatingwebhookconfiguration {name})")
 
 
 @pytest.mark.usefixtures("running_operator")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -185,3 +186,87 @@ def test_helm_install_creates_the_operator_deployment(cluster: Cluster, request)
     helm(cluster, "uninstall", release, "-n", namespace, "--wait")
     assert cluster.get("clusterrole", fullname) is None
     assert cluster.get("crd", "codestudios.studio.dev") is not None  # Helm never deletes CRDs (and so, studios)
+
+
+# The documented command that upgrades the CRDs of a Helm release (Helm never does).
+CRD_UPGRADE = "kubectl apply --server-side --force-conflicts -f helm/studio-operator/crds/"
+
+
+def crd_copies(directory: pathlib.Path, group: str, description: str) -> list[str]:
+    """The chart's CRDs moved to another API group (so the session's own CRDs stay untouched),
+    with this description on each schema; their names."""
+    directory.mkdir(parents=True)
+    names = []
+    for path in sorted((CHART / "crds").glob("*.yaml")):
+        crd = yaml.safe_load(path.read_text().replace("studio.dev", group))
+        crd["spec"]["names"].pop("shortNames", None)  # kubectl's short names and category are
+        crd["spec"]["names"].pop("categories", None)  # the session's: the copies must not shadow them
+        for version in crd["spec"]["versions"]:
+            version["schema"]["openAPIV3Schema"]["description"] = description
+        (directory / path.name).write_text(yaml.safe_dump(crd))
+        names.append(crd["metadata"]["name"])
+    return names
+
+
+def test_the_documented_crd_upgrade_updates_crds_helm_installed(cluster: Cluster, tmp_path: pathlib.Path, request):
+    """Helm creates the CRDs under its own field manager; a plain server-side apply of newer ones
+    then fails with `conflict with "helm" ... .spec.versions`, so the documented command must
+    take them over."""
+    for doc in (CHART / "README.md", ROOT / "docs" / "operations.md",
+                ROOT / "docs" / "decisions" / "0021-crds-in-the-chart-crds-folder.md"):
+        assert CRD_UPGRADE in " ".join(doc.read_text().split()), doc
+    assert CRD_UPGRADE.replace("helm/studio-operator", "<chart>") in (CHART / "templates" / "NOTES.txt").read_text()
+
+    group = f"{unique_name('crd-upgrade')}.example.com"
+    old = tmp_path / "old"
+    names = crd_copies(old / "crds", group, "the previous release")
+    (old / "Chart.yaml").write_text(yaml.safe_dump({"apiVersion": "v2", "name": "crds", "version": "0.0.1"}))
+    release = unique_name("crds", max_len=16)
+    request.addfinalizer(lambda: cluster.kubectl("delete", "crd", *names, "--ignore-not-found", "--wait=false", check=False))
+    request.addfinalizer(lambda: helm(cluster, "uninstall", release, "-n", "default", check=False))
+    helm(cluster, "install", release, str(old), "-n", "default")
+    crd = json.loads(cluster.kubectl("get", "crd", names[0], "-o", "json", "--show-managed-fields").stdout)
+    assert "helm" in {f["manager"] for f in crd["metadata"]["managedFields"]}
+
+    new = tmp_path / "new"
+    crd_copies(new / "helm" / "studio-operator" / "crds", group, "this release")
+    proc = subprocess.run(["bash", "-c", CRD_UPGRADE], cwd=new, env=cluster.env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    for name in names:
+        versions = cluster.get("crd", name)["spec"]["versions"]
+        assert {v["schema"]["openAPIV3Schema"]["description"] for v in versions} == {"this release"}
+
+
+def readme_kubectl_install() -> str:
+    """The README's `kubectl` install command (the lines from `sed` to the apply)."""
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("sed 's|image: studio-operator:|")
+    return readme[start:readme.index("kubectl apply --server-side -f -", start) + len("kubectl apply --server-side -f -")]
+
+
+def test_the_readme_kubectl_install_also_upgrades_keeping_the_registry(cluster: Cluster, tmp_path: pathlib.Path,
+                                                                         request):
+    """Run twice, for this release and the next, the README's command leaves the Deployment on
+    the user's registry at the new version. (`kubectl set image` after the apply, as the README
+    had it, made the next apply fail: `conflict with "kubectl-set" ... image`.)"""
+    command = readme_kubectl_install()
+    namespace = unique_name("kubectl-install")
+    cluster.kubectl("create", "namespace", namespace)
+    request.addfinalizer(lambda: cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False))
+    # The file's Deployment alone, in a namespace of its own: the session's operator keeps its objects.
+    (deploy,) = [d for d in yaml.safe_load_all((ROOT / "manifests" / "install.yaml").read_text())
+                 if d and d["kind"] == "Deployment"]
+    deploy["metadata"]["namespace"] = namespace
+    image = deploy["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image.startswith("studio-operator:")
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    for version in ("0.1.0", "0.2.0"):
+        deploy["spec"]["template"]["spec"]["containers"][0]["image"] = f"studio-operator:{version}"
+        (manifests / "install.yaml").write_text(yaml.safe_dump(deploy))
+        proc = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=tmp_path, env=cluster.env,
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        (container,) = cluster.get("deployment", deploy["metadata"]["name"], namespace)["spec"]["template"]["spec"][
+            "containers"]
+        assert container["image"] == f"registry.example.com/studio-operator:{version}"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -51,6 +52,12 @@ def test_final_stage_is_slim_non_root_and_has_no_build_steps():
     uid, _, gid = user.partition(":")
     assert uid.isdigit() and int(uid) != 0 and gid.isdigit() and int(gid) != 0
     assert ("ENTRYPOINT", '["studio-operator"]') in final
+
+
+def test_the_image_exposes_the_charts_ports():
+    values = yaml.safe_load((ROOT / "helm" / "studio-operator" / "values.yaml").read_text())
+    (exposed,) = [args for ins, args in stages()[-1] if ins == "EXPOSE"]
+    assert exposed.split() == [str(values["healthPort"]), str(values["metrics"]["port"]), str(values["webhook"]["port"])]
 
 
 @pytest.fixture(scope="module")

@@ -140,24 +140,33 @@ def _probe(client: Client, plural: str) -> str | None:
     return None
 
 
-def _endpoint_problem(client: Client, webhook: dict[str, Any]) -> str | None:
+# The operator's webhook configurations outlive it: nothing removes them on `helm uninstall` or
+# when an upgrade turns webhook.enabled off, and their Service is gone.
+GONE_HINT = ("the operator that registered it was uninstalled or had its webhooks turned off: delete its "
+             "configurations (kubectl delete validatingwebhookconfiguration,mutatingwebhookconfiguration {name}), "
+             "or install the operator again")
+RUNNING_HINT = "check that the operator runs and serves its webhook (see the operator check above)"
+
+
+def _endpoint_problem(client: Client, webhook: dict[str, Any]) -> tuple[str, str] | None:
+    """What keeps the API server from calling this webhook, and the next step; None when nothing."""
     config = webhook.get("clientConfig") or {}
     if config.get("service"):
         svc = config["service"]
         try:
             client.request("GET", f"/api/v1/namespaces/{svc['namespace']}/services/{svc['name']}")
         except NotFound:
-            return f"its Service {svc['namespace']}/{svc['name']} does not exist"
+            return f"its Service {svc['namespace']}/{svc['name']} does not exist", GONE_HINT
         slices = client.request("GET", f"/apis/discovery.k8s.io/v1/namespaces/{svc['namespace']}/endpointslices",
                                 {"labelSelector": f"kubernetes.io/service-name={svc['name']}"})["items"]
         if not any((e.get("conditions") or {}).get("ready") for s in slices for e in s.get("endpoints") or []):
-            return f"its Service {svc['namespace']}/{svc['name']} has no ready endpoint"
+            return f"its Service {svc['namespace']}/{svc['name']} has no ready endpoint", RUNNING_HINT
         return None
     url = urllib.parse.urlsplit(config.get("url", ""))
     try:
         socket.create_connection((url.hostname, url.port or 443), timeout=3).close()
     except OSError as exc:
-        return f"{url.hostname}:{url.port or 443} does not answer ({exc})"
+        return f"{url.hostname}:{url.port or 443} does not answer ({exc})", RUNNING_HINT
     return None
 
 
@@ -176,13 +185,13 @@ def check_webhooks(client: Client, options: Options) -> list[Finding]:
                         "the operator registers its webhooks when it runs (the Helm chart installs them); check the operator")]
     findings = []
     probed: dict[str, str | None] = {}
-    reached: dict[str, str | None] = {}  # the webhooks share one endpoint: ask about it once
-    for subject, hook in webhooks:
-        subject = f"{subject} ({hook['name']})"
+    reached: dict[str, tuple[str, str] | None] = {}  # the webhooks share one endpoint: ask about it once
+    for configuration, hook in webhooks:
+        subject = f"{configuration} ({hook['name']})"
         endpoint = json.dumps(hook.get("clientConfig") or {}, sort_keys=True)
         if endpoint not in reached:
             reached[endpoint] = _endpoint_problem(client, hook)
-        failure = reached[endpoint]
+        failure, hint = reached[endpoint] or (None, RUNNING_HINT)
         for rule in hook.get("rules") or []:
             if failure is None and {"CREATE", "*"} & set(rule.get("operations") or []):
                 for plural in (r for r in rule.get("resources") or [] if r in PROBES):
@@ -193,7 +202,7 @@ def check_webhooks(client: Client, options: Options) -> list[Finding]:
             policy = hook.get("failurePolicy", "Fail")
             effect = "requests it covers are refused" if policy == "Fail" else "its checks are skipped"
             findings.append(problem("webhooks", subject, f"not reachable: {failure}; failurePolicy {policy}, so {effect}",
-                                    "check that the operator runs and serves its webhook (see the operator check above)"))
+                                    hint.format(name=configuration.split("/", 1)[1])))
         else:
             findings.append(ok("webhooks", subject, "reachable"))
     return findings
