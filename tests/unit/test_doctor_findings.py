@@ -6,7 +6,7 @@ import datetime
 
 from studio_operator.doctor import Options
 from studio_operator.doctor.findings import fixed, healthy, ok, problem, render, summary
-from studio_operator.doctor.install import _without_empty
+from studio_operator.doctor.install import _without_empty, check_webhooks
 from studio_operator.doctor.stuck import check_stuck, failed_build, failed_studio, failed_workspace, never_reconciled, stuck_deletion
 from studio_operator.client.workspaces import namespace_of
 from studio_operator.doctor.workspaces import _without_access, differs
@@ -94,3 +94,13 @@ def test_workspace_namespace_and_crd_comparison():
     assert namespace_of({"metadata": {"name": "w"}, "spec": {}}) == "w"
     assert namespace_of({"metadata": {"name": "w"}, "spec": {"namespace": "n"}}) == "n"
     assert _without_empty({"required": [], "properties": {"a": {"type": "string", "enum": []}}}) == {"properties": {"a": {"type": "string"}}}
+
+
+def test_no_webhooks_names_the_settings_that_turn_them_off():
+    class NoWebhooks:
+        def request(self, method, path, query=None):
+            return {"items": []}
+
+    [finding] = check_webhooks(NoWebhooks(), OPTIONS)
+    assert finding.status == "problem" and finding.subject == "studio.dev admission"
+    assert "webhook.enabled=false" in finding.next_step and "STUDIO_WEBHOOK_MANAGED=false" in finding.next_step

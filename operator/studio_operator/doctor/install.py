@@ -182,7 +182,8 @@ def check_webhooks(client: Client, options: Options) -> list[Finding]:
     if not webhooks:
         return [problem("webhooks", f"{GROUP} admission", "no admission webhook is registered for studio.dev: owner "
                         "defaulting, owner-change rules and delete protection are off",
-                        "the operator registers its webhooks when it runs (the Helm chart installs them); check the operator")]
+                        "the operator registers its webhooks when it starts, unless they are turned off (the chart's "
+                        "webhook.enabled=false, STUDIO_WEBHOOK_MANAGED=false); check the operator and its settings")]
     findings = []
     probed: dict[str, str | None] = {}
     reached: dict[str, tuple[str, str] | None] = {}  # the webhooks share one endpoint: ask about it once
