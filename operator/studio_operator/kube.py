@@ -127,6 +127,13 @@ async def connection_info(auth: Any, renew: bool, trust_env: bool = False) -> ko
     operator does not load: launch.py). kopf asks again when the server refused them (401): `renew`
     then reads them afresh, as `Kube.request` does, running the exec plugin or rereading the
     rotated service account token."""
+    if getattr(auth, "tls_server_name", None):
+        # kopf's watches verify the certificate against the server's own host name, with no
+        # override: they would fail on every connection with an SSL error that names neither.
+        raise kopf.PermanentError(
+            f"the kubeconfig's cluster sets tls-server-name ({auth.tls_server_name}), which the operator's "
+            f"watches (kopf) cannot use: set its server to an address its certificate names, "
+            f"or run the operator in the cluster")
     if renew:
         await auth.reauthenticate()
     return kopf.ConnectionInfo(
