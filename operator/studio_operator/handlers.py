@@ -87,7 +87,6 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # A watch silent this long is reconnected (from its resourceVersion, no relist): a half-open
     # connection must not blind the operator until client_timeout; an idle watch just reconnects.
     settings.watching.inactivity_timeout = 60
-    settings.batching.batch_window = 0.05
     # Lists in pages, as client-go's reflector does: unpaged, the list of 5,000 studio pods
     # would be one response of about 30 MB (6.3 KB of JSON each), which kopf parses whole.
     settings.watching.chunk_size = 500
@@ -98,6 +97,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # an API outage must only delay it, so its own requests retry for ever, and never hang.
     settings.networking.error_backoffs = RetryForever()
     settings.networking.request_timeout = 60
+    kube.check_usable(await shared_credentials(memo))
     config = memo.get("config") or Config()
     configure_admission(settings, config)
     memo.template_inputs = {}  # what each template's studios last saw of it (template_changed)

@@ -121,12 +121,9 @@ async def credentials() -> Any:
     return (await kr8s.asyncio.api()).auth
 
 
-async def connection_info(auth: Any, renew: bool, trust_env: bool = False) -> kopf.ConnectionInfo:
-    """The credentials as kopf's login handlers give them. kopf's own login reads only static tokens
-    and certificates from a kubeconfig (it leaves exec plugins to the `kubernetes` package, which the
-    operator does not load: launch.py). kopf asks again when the server refused them (401): `renew`
-    then reads them afresh, as `Kube.request` does, running the exec plugin or rereading the
-    rotated service account token."""
+def check_usable(auth: Any) -> None:
+    """Refuses credentials kopf's watches cannot use, saying why (a startup handler's PermanentError
+    stops the operator; a login handler's would leave it waiting, silent)."""
     if getattr(auth, "tls_server_name", None):
         # kopf's watches verify the certificate against the server's own host name, with no
         # override: they would fail on every connection with an SSL error that names neither.
@@ -134,6 +131,14 @@ async def connection_info(auth: Any, renew: bool, trust_env: bool = False) -> ko
             f"the kubeconfig's cluster sets tls-server-name ({auth.tls_server_name}), which the operator's "
             f"watches (kopf) cannot use: set its server to an address its certificate names, "
             f"or run the operator in the cluster")
+
+
+async def connection_info(auth: Any, renew: bool, trust_env: bool = False) -> kopf.ConnectionInfo:
+    """The credentials as kopf's login handlers give them. kopf's own login reads only static tokens
+    and certificates from a kubeconfig (it leaves exec plugins to the `kubernetes` package, which the
+    operator does not load: launch.py). kopf asks again when the server refused them (401): `renew`
+    then reads them afresh, as `Kube.request` does, running the exec plugin or rereading the
+    rotated service account token."""
     if renew:
         await auth.reauthenticate()
     return kopf.ConnectionInfo(

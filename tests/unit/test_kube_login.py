@@ -74,12 +74,12 @@ async def test_a_login_that_found_no_server_is_tried_again(tmp_path, monkeypatch
 
 
 @pytest.mark.asyncio
-async def test_a_kubeconfig_with_tls_server_name_stops_the_login_saying_so(tmp_path, monkeypatch):
+async def test_a_kubeconfig_with_tls_server_name_stops_the_operator_at_startup_saying_so(tmp_path, monkeypatch):
     async with serving() as server:
         monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path, server, {"token": "t"},
                                                         **{"tls-server-name": "api.internal"})))
-        with pytest.raises(kopf.PermanentError) as refused:
-            await handlers.login(memo=kopf.Memo(), settings=kopf.OperatorSettings())
+        with pytest.raises(kopf.PermanentError) as refused:  # a startup handler's: kopf stops, exit code 1
+            await handlers.configure(memo=kopf.Memo(), settings=kopf.OperatorSettings())
     assert str(refused.value) == (
         "the kubeconfig's cluster sets tls-server-name (api.internal), which the operator's watches (kopf) "
         "cannot use: set its server to an address its certificate names, or run the operator in the cluster")
