@@ -8,7 +8,7 @@ from studio_operator.config import Config
 from studio_operator.kube import ApiError
 from studio_operator.workspaces import reconcile
 from studio_operator.workspaces.plan import Observed
-from tests.unit.workspace_fixtures import namespace, workspace
+from tests.unit.workspace_fixtures import claim, namespace, workspace
 
 REFUSED = "studio-workspace-admin"
 
@@ -61,3 +61,41 @@ async def test_one_refused_object_does_not_stop_the_others_and_the_status_says_s
     assert "denied by policy" in conditions["Ready"]["message"]
     assert conditions["QuotaReady"]["status"] == "True"
     assert recheck == reconcile.REFUSED_RECHECK
+
+
+@dataclasses.dataclass
+class PVRefusingKube(FakeKube):
+    """Refuses to switch a volume's reclaim policy, as when the operator lacks `patch` on PVs."""
+
+    calls: list = dataclasses.field(default_factory=list)
+
+    async def patch(self, api_version, kind, namespace, name, patch):
+        self.calls.append(("patch", kind, name))
+        if kind == "PersistentVolume":
+            raise ApiError(403, "Forbidden", f'persistentvolumes "{name}" is forbidden: User "system:serviceaccount:'
+                                             'studio-system:studio-operator" cannot patch resource "persistentvolumes"')
+        return {}
+
+    async def delete(self, api_version, kind, namespace, name, uid=None):
+        self.calls.append(("delete", kind, name))
+        return True
+
+
+@pytest.mark.asyncio
+async def test_a_deleted_workspace_keeps_its_namespace_while_a_retained_volume_cannot_be_kept(monkeypatch):
+    """Deleting the namespace deletes its claims, and a volume still under the Delete reclaim
+    policy with them: a retained studio's volume must be switched to Retain first."""
+    ws = workspace(deleting=True, deletionPolicy="Cascade")
+
+    async def observe(ctrl, name):
+        return Observed(workspace=ws, namespace=namespace(), claims=[claim("a", volume="pv-a")],
+                        operator_namespace="studio-system")
+
+    monkeypatch.setattr(reconcile, "observe", observe)
+    ctrl = FakeController(kube=PVRefusingKube())
+    recheck = await reconcile.reconcile_workspace(ctrl, "team")
+    assert ("patch", "PersistentVolume", "pv-a") in ctrl.kube.calls
+    assert ("delete", "Namespace", "team") not in ctrl.kube.calls
+    ready = {c["type"]: c for c in ctrl.kube.statuses[0]["conditions"]}["Ready"]
+    assert ready["status"] == "False" and "PersistentVolume pv-a was refused: " in ready["message"]
+    assert recheck
