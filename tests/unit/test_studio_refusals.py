@@ -38,6 +38,12 @@ class FakeKube:
         self.calls.append(("delete", kind))
         return True
 
+    async def patch(self, api_version, kind, namespace, name, patch):
+        self.calls.append(("patch", kind))
+        if kind in self.refuse:
+            raise self.refuse[kind]
+        return patch
+
     async def patch_status(self, api_version, kind, namespace, name, patch):
         self.patches.append(patch)
         return None
@@ -129,3 +135,21 @@ async def test_a_refused_role_holds_back_its_binding_and_the_pod():
     assert ("apply", "RoleBinding") not in kube.calls  # it would bind nothing: 404
     assert ("create", "Pod") not in kube.calls
     assert kube.patches[-1]["state"] == "Failed" and refused in kube.patches[-1]["message"]
+
+
+@pytest.mark.asyncio
+async def test_a_new_studio_under_delete_makes_no_claim_before_it_holds_the_finalizer():
+    """Else a conflict on the finalizer (or a crash) and a delete before the next look leave a
+    claim nobody deletes, which a new studio of that name and owner would start on."""
+    s = studio(volumeReclaimPolicy="Delete")
+    conflict = ApiError(409, "Conflict", "Operation cannot be fulfilled on codestudios.studio.dev \"s\": "
+                                         "the object has been modified")
+    ctrl = FakeController(FakeKube(refuse={"CodeStudio": conflict}))
+    with pytest.raises(ApiError):
+        await carry_out(ctrl, Observed(studio=s, template=template()))
+    assert ctrl.kube.calls == [("patch", "CodeStudio")]
+
+    ctrl = FakeController(FakeKube())
+    await carry_out(ctrl, Observed(studio=s, template=template()))
+    assert ctrl.kube.calls[0] == ("patch", "CodeStudio")
+    assert ("apply", "PersistentVolumeClaim") in ctrl.kube.calls and ("create", "Pod") in ctrl.kube.calls

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import labels as L
 from .. import metrics
-from ..actions import Action, Apply, Create, Delete, execute
+from ..actions import Action, Apply, Create, Delete, Patch, execute
 from ..api import CodeStudio, CodeStudioTemplate
 from ..api.common import API_VERSION
 from ..conditions import merge_conditions, now, parse_time, rfc3339, status_patch
@@ -147,19 +147,24 @@ async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
 
 
 async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -> Refused | None:
-    """Applies at once (each is a separate object), then creates and deletes in plan order: the
-    volume is applied before the pod that mounts it is created. A RoleBinding waits for the
-    other applies: the API server binds only a Role that exists (404 until then) and grants
+    """Patches of the studio itself first: under volumeReclaimPolicy: Delete its finalizer holds
+    before the claim it deletes exists (a conflict or a crash in between, then the studio's
+    deletion, left a claim nobody deletes). Then applies at once (each is a separate object),
+    then creates and deletes in plan order: the volume is applied before the pod that mounts it
+    is created. A RoleBinding waits for the other applies: the API server binds only a Role that exists (404 until then) and grants
     nothing the operator may not grant. A child the API server refuses holds back only what
     needs it: the pod is not created (it would run without what the spec asks of it), a refused
     Role's binding is not applied; the other children, and a stop's or restart's pod deletion,
     go ahead. The first refusal is returned; any other error is raised (the queue retries)."""
+    for action in actions:
+        if isinstance(action, Patch):
+            await execute(ctrl, namespace, action)
     applies = [a for a in actions if isinstance(a, Apply)]
     refused = await _apply_all(ctrl, namespace, [a for a in applies if a.manifest["kind"] != "RoleBinding"])
     if not any(r.kind == "Role" for r in refused):
         refused += await _apply_all(ctrl, namespace, [a for a in applies if a.manifest["kind"] == "RoleBinding"])
     for action in actions:
-        if isinstance(action, Apply) or (isinstance(action, Create) and refused):
+        if isinstance(action, Apply | Patch) or (isinstance(action, Create) and refused):
             continue
         try:
             await execute(ctrl, namespace, action)
