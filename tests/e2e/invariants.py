@@ -210,7 +210,8 @@ def check_volumes(ledger: VolumeLedger, pvcs: list[Obj], deleted_with_volume: se
         if not ledger.owners.get(uid, set()) & deleted_with_volume:
             problems.append(f"claim {where} uid {uid} was deleted although no studio owning it was deleted under Delete")
     for pvc in pvcs:
-        if claim_studio_uids(pvc) & deleted_with_volume:
+        # Any studio it was ever made for: a new studio of that name may have taken it over.
+        if (claim_studio_uids(pvc) | ledger.owners.get(pvc["metadata"]["uid"], set())) & deleted_with_volume:
             problems.append(f"claim {key(pvc)} outlives its studio, deleted under Delete")
     by_claim: dict[tuple[str, str], list[str]] = defaultdict(list)
     for uid, where in present.items():

@@ -141,6 +141,13 @@ def test_volumes_may_go_only_with_a_studio_deleted_under_delete():
     assert inv.check_volumes(ledger, snap.pvcs, {"uid-b"}, retained) == [
         "claim ('ns', 'b-home') outlives its studio, deleted under Delete"]
 
+    # b deleted under Delete, its claim left and taken over by the next studio b: not collected either.
+    adopted = copy.deepcopy(snap.pvcs)
+    adopted[1]["metadata"]["annotations"][inv.CLAIM_STUDIO_UID] = "uid-b2"
+    ledger.record(adopted[1])
+    assert inv.check_volumes(ledger, adopted, {"uid-b"}, retained) == [
+        "claim ('ns', 'b-home') outlives its studio, deleted under Delete"]
+
     replaced = copy.deepcopy(snap.pvcs)
     replaced[0]["metadata"]["uid"] = "PVC-a-home-2"
     problems = inv.check_volumes(ledger, replaced, set(), retained)
