@@ -40,6 +40,9 @@ class Observed:
     # The operator deleted the pod moments ago and the watch has not shown it going yet: it is
     # going, and deleting it again would be one more write for nothing.
     pod_deleted: bool = False
+    # The operator deleted the claim moments ago (its studio went under Delete) and the watch has
+    # not shown it going yet: a new studio of that name waits for it to go.
+    pvc_deleted: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,9 +135,10 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
             )
         else:
             actions.append(Apply(C.build_pvc(ref, settings, None)))
-    elif not named and (pvc["metadata"].get("deletionTimestamp") or L.controller_uid(pvc) not in (None, ref.uid)):
-        # A previous studio's of that name (deleted under Delete): the garbage collector takes
-        # it once its pod is gone.
+    elif not named and (pvc["metadata"].get("deletionTimestamp") or obs.pvc_deleted
+                        or L.controller_uid(pvc) not in (None, ref.uid)):
+        # A previous studio's of that name (deleted under Delete), going once its pod is gone;
+        # the operator may have deleted it moments ago, before the watch shows it going.
         volume_ok, volume_problem = False, (
             "Starting", "VolumeTerminating",
             f"waiting for the previous home volume {ref.claim_name} to be deleted; a new one is made then",

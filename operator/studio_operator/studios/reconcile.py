@@ -32,6 +32,10 @@ REFUSED_RECHECK = 30.0  # seconds between tries of a child the API server refuse
 # created again (a 409 if it exists after all). A paced benchmark run created 1.89 pods per
 # new studio without this: the claim's and Service's events came first.
 POD_EXPECTATION = 5.0
+# How long a claim the operator deleted counts as going before the watch shows it: a studio of
+# that name applied again meanwhile must not take it. As long as a silent watch may lag
+# (its inactivity timeout, handlers.py).
+CLAIM_DELETION_EXPECTATION = 60.0
 
 
 def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
@@ -51,18 +55,20 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
                      and (not controlled or L.controller_uid(o) == ref.uid)), None)
 
     pod = child("studio_pods", ref.pod_name)
+    pvc = child("studio_pvcs", ref.claim_name, controlled=False)
     return Observed(
         studio=studio,
         template=CodeStudioTemplate.model_validate(template) if template else None,
         workspace=workspace_of(ctrl.cache, namespace),
         pod=pod,
-        pvc=child("studio_pvcs", ref.claim_name, controlled=False),
+        pvc=pvc,
         service=child("studio_services", ref.service_name),
         role=child("studio_roles", ref.access_name),
         binding=child("studio_rolebindings", ref.access_name),
         namespace_reserved=reserved(namespace, ctrl.config.namespace),
         pod_expected_in=ctrl.cache.expected_in("studio_pods", key, ref.pod_name),
         pod_deleted=bool(pod and ctrl.cache.deletion_expected("studio_pods", key, pod["metadata"]["uid"])),
+        pvc_deleted=bool(pvc and ctrl.cache.deletion_expected("studio_pvcs", key, pvc["metadata"]["uid"])),
     )
 
 
@@ -99,6 +105,7 @@ async def release_volume(ctrl: Controller, studio: CodeStudio) -> None:
     for action in reclaim.release(studio, pvc):
         done = await execute(ctrl, meta.namespace, action)
         if isinstance(action, Delete) and done:
+            ctrl.cache.deleted("studio_pvcs", (meta.namespace, meta.name), action.uid, CLAIM_DELETION_EXPECTATION)
             ctrl.event(_involved(studio), "Normal", "VolumeDeleted",
                        f"deleted home volume {action.name} (volumeReclaimPolicy: Delete)")
 
