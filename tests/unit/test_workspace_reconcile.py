@@ -64,17 +64,22 @@ async def test_one_refused_object_does_not_stop_the_others_and_the_status_says_s
 
 
 @dataclasses.dataclass
-class PVRefusingKube(FakeKube):
-    """Refuses to switch a volume's reclaim policy, as when the operator lacks `patch` on PVs."""
+class PatchRefusingKube(FakeKube):
+    """Refuses patches of one kind, as when the operator lacks `patch` on them."""
 
+    refused_kind: str = "PersistentVolume"
     calls: list = dataclasses.field(default_factory=list)
 
     async def patch(self, api_version, kind, namespace, name, patch):
         self.calls.append(("patch", kind, name))
-        if kind == "PersistentVolume":
-            raise ApiError(403, "Forbidden", f'persistentvolumes "{name}" is forbidden: User "system:serviceaccount:'
-                                             'studio-system:studio-operator" cannot patch resource "persistentvolumes"')
+        if kind == self.refused_kind:
+            raise ApiError(403, "Forbidden", f'{kind.lower()}s "{name}" is forbidden: User "system:serviceaccount:'
+                                             f'studio-system:studio-operator" cannot patch resource "{kind.lower()}s"')
         return {}
+
+    async def create(self, manifest):
+        self.calls.append(("create", manifest["kind"], manifest["metadata"]["name"]))
+        return manifest
 
     async def delete(self, api_version, kind, namespace, name, uid=None):
         self.calls.append(("delete", kind, name))
@@ -92,10 +97,26 @@ async def test_a_deleted_workspace_keeps_its_namespace_while_a_retained_volume_c
                         operator_namespace="studio-system")
 
     monkeypatch.setattr(reconcile, "observe", observe)
-    ctrl = FakeController(kube=PVRefusingKube())
+    ctrl = FakeController(kube=PatchRefusingKube())
     recheck = await reconcile.reconcile_workspace(ctrl, "team")
     assert ("patch", "PersistentVolume", "pv-a") in ctrl.kube.calls
     assert ("delete", "Namespace", "team") not in ctrl.kube.calls
     ready = {c["type"]: c for c in ctrl.kube.statuses[0]["conditions"]}["Ready"]
     assert ready["status"] == "False" and "PersistentVolume pv-a was refused: " in ready["message"]
     assert recheck
+
+
+@pytest.mark.asyncio
+async def test_no_namespace_is_made_for_a_workspace_that_could_not_take_its_finalizer(monkeypatch):
+    """Without it, deleting the workspace runs no cleanup: its namespace would be left behind."""
+    ws = workspace(finalizers=())
+
+    async def observe(ctrl, name):
+        return Observed(workspace=ws, namespace=None, operator_namespace="studio-system")
+
+    monkeypatch.setattr(reconcile, "observe", observe)
+    ctrl = FakeController(kube=PatchRefusingKube(refused_kind="Workspace"))
+    await reconcile.reconcile_workspace(ctrl, "team")
+    assert ctrl.kube.calls == [("patch", "Workspace", "team")]
+    ready = {c["type"]: c for c in ctrl.kube.statuses[0]["conditions"]}["Ready"]
+    assert ready["status"] == "False" and "Workspace team was refused: " in ready["message"]

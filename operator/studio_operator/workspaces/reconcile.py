@@ -73,9 +73,10 @@ async def reconcile_workspace(ctrl: Controller, name: str) -> float | None:
     plan = plan_workspace(obs)
     refused: list[tuple[str, str, str]] = []
     for action in plan.actions:
-        if refused and isinstance(action, Delete) and action.kind == "Namespace":
-            # Its claims go with it, and with them every volume whose switch to the Retain
-            # reclaim policy (the actions before) was refused: not until that is fixed.
+        if refused and _target(action)[0] == "Namespace" and isinstance(action, Create | Delete):
+            # Not after a refused write that must come first: made without the workspace's
+            # finalizer, the namespace would outlive the workspace; deleted, it takes its claims,
+            # and with them every volume whose switch to the Retain reclaim policy was refused.
             continue
         try:
             result = await execute(ctrl, None, action)
