@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from studio_operator.api import CodeStudioStatus
 from studio_operator.config import Config
 from studio_operator.kube import ApiError
 from studio_operator.studios import children as C
@@ -32,6 +33,8 @@ class FakeKube:
 
     async def create(self, manifest):
         self.calls.append(("create", manifest["kind"]))
+        if manifest["kind"] in self.refuse:
+            raise self.refuse[manifest["kind"]]
         return manifest
 
     async def delete(self, api_version, kind, namespace, name, uid=None):
@@ -153,3 +156,19 @@ async def test_a_new_studio_under_delete_makes_no_claim_before_it_holds_the_fina
     await carry_out(ctrl, Observed(studio=s, template=template()))
     assert ctrl.kube.calls[0] == ("patch", "CodeStudio")
     assert ("apply", "PersistentVolumeClaim") in ctrl.kube.calls and ("create", "Pod") in ctrl.kube.calls
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_longer_than_a_status_message_may_be_is_shown_cut():
+    """An admission webhook may deny with pages of text (one line per violated policy); the
+    status may hold 4,096 characters per message, and a longer one fails the whole status write."""
+    violations = " ".join(f"[policy-{i}] container studio must set resources.limits.ephemeral-storage;" for i in range(80))
+    denied = f'admission webhook "validation.gatekeeper.sh" denied the request: {violations}'
+    kube = FakeKube(refuse={"Pod": ApiError(403, "Forbidden", denied)})
+    await carry_out(FakeController(kube), Observed(studio=studio(), template=template()))
+    written = kube.patches[-1]
+    CodeStudioStatus.model_validate(written)  # as the CRD's schema, made from it, checks it
+    assert written["state"] == "Failed" and written["message"].startswith(
+        'the API server refuses the studio\'s Pod s: admission webhook "validation.gatekeeper.sh" denied the request: [policy-0]')
+    assert written["message"].endswith("change the studio's spec or its template")
+    assert condition(written, "Ready")["message"] == written["message"]

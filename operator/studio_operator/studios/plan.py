@@ -9,7 +9,7 @@ from typing import Any
 from .. import labels as L
 from ..actions import Action, Apply, Create, Delete
 from ..api import CodeStudio, CodeStudioTemplate, Workspace
-from ..conditions import condition, parse_time, rfc3339
+from ..conditions import REFUSAL_MAX, clip, condition, parse_time, rfc3339
 from . import children as C
 from . import idle, reclaim
 from .settings import resolve_settings
@@ -57,16 +57,17 @@ class Refused:
 
     def blocker(self) -> tuple[str, str, str]:
         """(state, reason, message) of a studio that cannot start because of it."""
+        detail = clip(self.message, REFUSAL_MAX)
         if self.status == 403 and "exceeded quota" in self.message:
             # A stopped studio's volume still counts: only less storage or more quota helps it.
             remedy = ("request less storage" if self.kind == "PersistentVolumeClaim"
                       else "stop another studio, request fewer resources")
             return ("Failed", "QuotaExceeded",
-                    f"the workspace's ResourceQuota refuses the {self.kind.lower()} ({self.message}); "
+                    f"the workspace's ResourceQuota refuses the {self.kind.lower()} ({detail}); "
                     f"{remedy}, or raise the quota")
         reason = "Forbidden" if self.status == 403 else "Invalid"
         return ("Failed", reason,
-                f"the API server refuses the studio's {self.kind} {self.name}: {self.message}; "
+                f"the API server refuses the studio's {self.kind} {self.name}: {detail}; "
                 "change the studio's spec or its template")
 
 
@@ -286,7 +287,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     status: dict[str, Any] = {
         "observedGeneration": meta.generation,
         "state": state,
-        "message": message or None,
+        "message": clip(message) or None,
         "owner": ref.owner,
         "image": pod["spec"]["containers"][0]["image"] if pod else None,
         "pendingRestart": pending_restart,

@@ -9,7 +9,7 @@ from .. import metrics
 from ..api import CodeStudioTemplate
 from ..api.common import API_VERSION
 from .. import actions
-from ..conditions import get_condition, merge_conditions, now, rfc3339, status_patch
+from ..conditions import REFUSAL_MAX, clip, get_condition, merge_conditions, now, rfc3339, status_patch
 from ..kube import ApiError
 from .plan import Action, Observed, Plan, SetFinalizer, plan_template, retry_delay
 from .rollout import StudioView, studio_view
@@ -77,6 +77,7 @@ def _refused(plan: Plan, message: str, at) -> None:
     """Counts a build Job the API server refused as a failed attempt, retried with the same backoff."""
     assert plan.status is not None and plan.status["build"] is not None
     build = plan.status["build"]
+    message = clip(message, REFUSAL_MAX)
     build.update(phase="Failed", finishedAt=rfc3339(at), message=message)
     delay = retry_delay(build.get("attempts") or 1)
     for c in plan.status["conditions"]:
