@@ -382,6 +382,15 @@ class ChaosRun:
         raise AssertionError(f"seed {self.s.seed}: not converged after {self.s.bound}s; "
                              f"{len(problems)} violations:\n  {shown}")
 
+    def assert_quiet(self, settle: float = 5.0, window: float = 10.0) -> None:
+        """Once converged the operator writes nothing more: a hot loop breaks no other invariant.
+        `settle`: for the writes that legitimately trail convergence (rollups, held statuses)."""
+        time.sleep(settle)
+        before = read_snapshot(self.rest, self.namespaces, self.templates)
+        time.sleep(window)
+        problems = inv.check_quiet(before, read_snapshot(self.rest, self.namespaces, self.templates))
+        assert not problems, f"seed {self.s.seed}: still writing {window:.0f}s after converging:\n  " + "\n  ".join(problems[:40])
+
     def volume_report(self) -> dict[str, int]:
         return {"claims seen": len(self.ledger.seen), "retained claims checked": len(self.retained),
                 "claims deleted with their studio": len(self.deleted_with_volume)}

@@ -238,5 +238,29 @@ def check_members(namespace: str, members: list[dict[str, str]], bindings: list[
     return problems
 
 
+KINDS = ("studio", "pod", "claim", "service", "role", "rolebinding")
+
+
+def _versions(snap: Snapshot) -> dict[tuple[str, str, str], str]:
+    lists = (snap.studios, snap.pods, snap.pvcs, snap.services, snap.roles, snap.bindings)
+    return {(kind, *key(o)): o["metadata"].get("resourceVersion", "") for kind, objs in zip(KINDS, lists) for o in objs}
+
+
+def check_quiet(before: Snapshot, after: Snapshot) -> list[str]:
+    """Nothing of the studios changed between two snapshots of a converged run: an operator that
+    keeps writing (a hot loop) breaks no other invariant. Templates are left out: their counts
+    follow the studios a moment later."""
+    was, now = _versions(before), _versions(after)
+    problems = []
+    for (kind, ns, name), version in sorted(was.items(), key=lambda kv: KINDS.index(kv[0][0])):
+        if (kind, ns, name) not in now:
+            problems.append(f"{kind} {ns}/{name} was deleted or created after convergence")
+        elif now[(kind, ns, name)] != version:
+            problems.append(f"{kind} {ns}/{name} was written after convergence "
+                            f"(resourceVersion {version} -> {now[(kind, ns, name)]})")
+    problems += [f"{kind} {ns}/{name} was deleted or created after convergence" for kind, ns, name in now.keys() - was.keys()]
+    return problems
+
+
 def check_all(snap: Snapshot) -> list[str]:
     return check_templates(snap) + check_studios(snap) + check_orphans(snap)
