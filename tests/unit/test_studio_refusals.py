@@ -172,3 +172,22 @@ async def test_a_refusal_longer_than_a_status_message_may_be_is_shown_cut():
         'the API server refuses the studio\'s Pod s: admission webhook "validation.gatekeeper.sh" denied the request: [policy-0]')
     assert written["message"].endswith("change the studio's spec or its template")
     assert condition(written, "Ready")["message"] == written["message"]
+
+
+RBAC_DENIED = ('pods "s" is forbidden: User "system:serviceaccount:studio-system:studio-operator" cannot create '
+               'resource "pods" in API group "" in the namespace "ns"')
+
+
+@pytest.mark.asyncio
+async def test_the_operators_own_missing_permission_is_no_fault_of_the_studio_and_fails_the_reconcile():
+    """An operator whose RBAC lacks a permission (a chart older than its image): the studio says
+    so rather than asking its owner to change the spec, and the reconcile fails too, so that it is
+    retried with backoff, logged, and counted where the StudioOperatorForbidden alert looks."""
+    kube = FakeKube(refuse={"Pod": ApiError(403, "Forbidden", RBAC_DENIED)})
+    with pytest.raises(ApiError) as raised:
+        await carry_out(FakeController(kube), Observed(studio=studio(), template=template()))
+    assert raised.value.status == 403 and raised.value.reason == "Forbidden"
+    written = kube.patches[-1]
+    assert written["state"] == "Failed" and condition(written, "PodReady")["reason"] == "OperatorForbidden"
+    assert RBAC_DENIED in written["message"] and "change the studio's spec" not in written["message"]
+    assert "the operator's RBAC" in written["message"]

@@ -65,7 +65,7 @@ async def test_one_refused_object_does_not_stop_the_others_and_the_status_says_s
 
 @dataclasses.dataclass
 class PatchRefusingKube(FakeKube):
-    """Refuses patches of one kind, as when the operator lacks `patch` on them."""
+    """Refuses patches of one kind, as an admission policy may."""
 
     refused_kind: str = "PersistentVolume"
     calls: list = dataclasses.field(default_factory=list)
@@ -73,8 +73,8 @@ class PatchRefusingKube(FakeKube):
     async def patch(self, api_version, kind, namespace, name, patch):
         self.calls.append(("patch", kind, name))
         if kind == self.refused_kind:
-            raise ApiError(403, "Forbidden", f'{kind.lower()}s "{name}" is forbidden: User "system:serviceaccount:'
-                                             f'studio-system:studio-operator" cannot patch resource "{kind.lower()}s"')
+            raise ApiError(403, "Forbidden", f'{kind.lower()}s "{name}" is forbidden: ValidatingAdmissionPolicy '
+                                             "'freeze' with binding 'freeze' denied request: frozen for maintenance")
         return {}
 
     async def create(self, manifest):
@@ -120,3 +120,29 @@ async def test_no_namespace_is_made_for_a_workspace_that_could_not_take_its_fina
     assert ctrl.kube.calls == [("patch", "Workspace", "team")]
     ready = {c["type"]: c for c in ctrl.kube.statuses[0]["conditions"]}["Ready"]
     assert ready["status"] == "False" and "Workspace team was refused: " in ready["message"]
+
+
+@pytest.mark.asyncio
+async def test_the_operators_own_missing_permission_fails_the_reconcile_after_the_other_writes(monkeypatch):
+    """So that it is retried with backoff, logged, and counted for the StudioOperatorForbidden alert."""
+    ws = workspace()
+
+    async def observe(ctrl, name):
+        return Observed(workspace=ws, namespace=namespace(), operator_namespace="studio-system")
+
+    class RBACKube(FakeKube):
+        async def apply(self, manifest):
+            if manifest["kind"] == "NetworkPolicy":
+                raise ApiError(403, "Forbidden", 'networkpolicies.networking.k8s.io "workspace-isolation" is forbidden: '
+                                                 'User "system:serviceaccount:studio-system:studio-operator" cannot patch '
+                                                 'resource "networkpolicies" in API group "networking.k8s.io"')
+            return await super().apply(manifest)
+
+    monkeypatch.setattr(reconcile, "observe", observe)
+    ctrl = FakeController(kube=RBACKube())
+    with pytest.raises(ApiError) as raised:
+        await reconcile.reconcile_workspace(ctrl, "team")
+    assert raised.value.status == 403
+    assert ("RoleBinding", "studio-workspace-member") in ctrl.kube.applied  # the others went ahead
+    ready = {c["type"]: c for c in ctrl.kube.statuses[0]["conditions"]}["Ready"]
+    assert "NetworkPolicy workspace-isolation was refused: " in ready["message"]

@@ -10,6 +10,7 @@ from .. import labels as L
 from ..actions import Action, Apply, Create, Delete
 from ..api import CodeStudio, CodeStudioTemplate, Workspace
 from ..conditions import REFUSAL_MAX, clip, condition, parse_time, rfc3339
+from ..kube import operator_forbidden
 from . import children as C
 from . import idle, reclaim
 from .settings import resolve_settings
@@ -55,9 +56,17 @@ class Refused:
     status: int
     message: str
 
+    @property
+    def operator_forbidden(self) -> bool:
+        return operator_forbidden(self.status, self.message)
+
     def blocker(self) -> tuple[str, str, str]:
         """(state, reason, message) of a studio that cannot start because of it."""
         detail = clip(self.message, REFUSAL_MAX)
+        if self.operator_forbidden:
+            return ("Failed", "OperatorForbidden",
+                    f"the operator may not write the studio's {self.kind} {self.name} ({detail}): the operator's RBAC "
+                    "lacks that permission; install the chart or manifests of the operator's version")
         if self.status == 403 and "exceeded quota" in self.message:
             # A stopped studio's volume still counts: only less storage or more quota helps it.
             remedy = ("request less storage" if self.kind == "PersistentVolumeClaim"

@@ -150,6 +150,10 @@ async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
     # The pod is on its way (created, starting, stopping): its next event will likely settle it.
     progressing = obs.pod is not None or bool(obs.pod_expected_in) or any(isinstance(a, Create | Delete) for a in plan.actions)
     held = await write_status(ctrl, obs.studio, plan.status, at, progressing)
+    if refused and refused.operator_forbidden:
+        # The install's fault, not the studio's: failed, the reconcile is retried with backoff,
+        # logged, and counted (reconcile_errors_total{reason="Forbidden"}, which alerts).
+        raise ApiError(refused.status, "Forbidden", refused.message)
     return min(filter(None, (plan.recheck_after, held)), default=None)
 
 
@@ -158,11 +162,12 @@ async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -
     before the claim it deletes exists (a conflict or a crash in between, then the studio's
     deletion, left a claim nobody deletes). Then applies at once (each is a separate object),
     then creates and deletes in plan order: the volume is applied before the pod that mounts it
-    is created. A RoleBinding waits for the other applies: the API server binds only a Role that exists (404 until then) and grants
-    nothing the operator may not grant. A child the API server refuses holds back only what
-    needs it: the pod is not created (it would run without what the spec asks of it), a refused
-    Role's binding is not applied; the other children, and a stop's or restart's pod deletion,
-    go ahead. The first refusal is returned; any other error is raised (the queue retries)."""
+    is created. A RoleBinding waits for the other applies: the API server binds only a Role that
+    exists (404 until then) and grants nothing the operator may not grant. A child the API server
+    refuses holds back only what needs it: the pod is not created (it would run without what the
+    spec asks of it), a refused Role's binding is not applied; the other children, and a stop's or
+    restart's pod deletion, go ahead. The first refusal is returned, one of the operator's own
+    RBAC before any other; any other error is raised (the queue retries)."""
     for action in actions:
         if isinstance(action, Patch):
             await execute(ctrl, namespace, action)
@@ -179,7 +184,7 @@ async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -
             if not exc.refusal or not isinstance(action, Create):
                 raise
             refused.append(_refused(action, exc))
-    return refused[0] if refused else None
+    return min(refused, key=lambda r: not r.operator_forbidden) if refused else None
 
 
 async def _apply_all(ctrl: Controller, namespace: str, applies: list[Apply]) -> list[Refused]:
