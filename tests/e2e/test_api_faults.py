@@ -59,7 +59,8 @@ def proxied_operator(cluster: Cluster, operator: OperatorProcess, proxy: FaultPr
     still_alive = alive(op)
     op.stop()
     assert still_alive, f"the operator exited; see {op.log_path}"
-    # The operator never deletes a claim (Delete-policy volumes go with their studio, by GC).
+    # The operator never deletes a claim here: only that of a studio deleted under Delete, and
+    # these tests delete none.
     assert not proxy.requests(lambda r: r.method == "DELETE" and "/persistentvolumeclaims" in r.path)
 
 
