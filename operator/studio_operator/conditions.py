@@ -24,9 +24,22 @@ def parse_time(value: str | None) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
 
 
+# The most characters a condition's (and a studio's status) message may have (the CRDs' maxLength):
+# a longer one fails the whole status write (422), and the object would show nothing at all.
+MESSAGE_MAX = 4096
+# The most of an API server's refusal a message quotes, leaving room for what to do about it (an
+# admission webhook may deny with pages of text).
+REFUSAL_MAX = 3000
+
+
+def clip(text: str, limit: int = MESSAGE_MAX) -> str:
+    """The text, cut to `limit` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def condition(type_: str, ok: bool | None, reason: str, message: str = "") -> dict[str, Any]:
     status = "Unknown" if ok is None else ("True" if ok else "False")
-    return {"type": type_, "status": status, "reason": reason, "message": message}
+    return {"type": type_, "status": status, "reason": reason, "message": clip(message)}
 
 
 def merge_conditions(

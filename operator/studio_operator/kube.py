@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import warnings
 from typing import Any
 
@@ -56,6 +57,16 @@ PLURALS = {
     "CodeStudioTemplate": "codestudiotemplates",
     "SubjectAccessReview": "subjectaccessreviews",
 }
+
+
+# How Kubernetes' RBAC authorizer words a denial: `User "..." cannot create resource "pods" ...`.
+RBAC_DENIAL = re.compile(r'cannot [a-z]+ resource "')
+
+
+def operator_forbidden(status: int, message: str) -> bool:
+    """RBAC denied the operator itself, not the object it wrote: its install lacks a permission
+    (a chart older than the image, a trimmed role), nothing the object's owner can change."""
+    return status == 403 and RBAC_DENIAL.search(message) is not None
 
 
 class ApiError(Exception):

@@ -5,7 +5,8 @@ studios' children are taken into the operator's own index (child_index.py) inste
 1. An ERROR event in a watch-stream stops the whole operator. The API server ends a watch so
    when etcd fails it (a leader change, a timeout); kopf expects only code 410 (expired). Here
    any watch error ends that stream, and kopf's infinite_watch() lists and watches anew, as
-   client-go's reflector does.
+   client-go's reflector does. So does a listing whose page the API server refuses with 410
+   Gone (its continue token expired), which kopf lets through to stop the operator too.
 2. After such a fresh listing (also after every 410), kopf keeps in its indexes the objects
    that were deleted while no watch ran: nothing tells it they are gone, so a studio would wait
    for ever on a pod that no longer exists. Here each listing is compared with what the stream
@@ -20,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from kopf._cogs.clients import watching
+from kopf._cogs.clients import errors, watching
 
 from .child_index import CHILDREN
 from .watched import slim
@@ -66,7 +67,9 @@ async def _relisting(**kwargs: Any) -> AsyncIterator[Any]:
                     if listed is not None and event.get("type") is None:
                         listed.add(uid)
             yield event
-    except watching.WatchingError as exc:
+    except (watching.WatchingError, errors.APIClientError) as exc:
+        if isinstance(exc, errors.APIClientError) and exc.status != 410:
+            raise
         log.warning("restarting the watch of %s: %s", kwargs.get("resource"), exc)
         await asyncio.sleep(RESTART_DELAY)
 

@@ -300,7 +300,7 @@ class ChaosRun:
         live = [m for m in self.model.values() if m.uid]
         gone = [m for m in self.model.values() if m.incarnations and not m.uid]
         choices = {"stop": 3, "start": 3, "restart": 2, "delete": 1.5, "retemplate": 1, "template-image": 0.4,
-                   "members": 0.5}
+                   "members": 0.5, "reclaim": 0.8}
         if gone:
             choices["recreate"] = 1
         kind = self.rng.choices(list(choices), weights=list(choices.values()))[0]
@@ -335,6 +335,15 @@ class ChaosRun:
                 obj = self.rest.merge(path, {"spec": {"restartRequestedAt": self.clock.strftime("%Y-%m-%dT%H:%M:%SZ")}})
             elif kind == "retemplate":
                 obj = self.rest.merge(path, {"spec": {"template": self.rng.choice(self.templates)}})
+            elif kind == "reclaim":
+                policy = "Retain" if m.reclaim == "Delete" else "Delete"
+                try:
+                    obj = self.rest.merge(path, {"spec": {"volumeReclaimPolicy": policy}})
+                except RestError as exc:
+                    if self._refused_while_down(exc):
+                        return
+                    raise
+                m.reclaim = policy
             else:
                 obj = self.rest.merge(path, {"spec": {"state": "Stopped" if kind == "stop" else "Running"}})
             # Which states the changes hit: the run is only as good as this spread.
@@ -342,15 +351,20 @@ class ChaosRun:
         self.counts[kind] += 1
 
     def _delete(self, m: StudioModel) -> dict[str, Any] | None:
-        if m.reclaim == "Delete":
-            self.deleted_with_volume.add(m.uid)
-        else:
-            claim = f"{m.name}-home"
-            pvc = self.rest.get(core_path("persistentvolumeclaims", m.namespace, claim))
-            if pvc is not None:
-                self.retained[(m.namespace, claim)] = pvc["metadata"]["uid"]
+        """Deletes the studio and notes what must become of its claim: kept under Retain; deleted
+        under Delete if the studio held the operator's finalizer when deleted. A studio switched
+        to Delete and deleted before the operator added it is gone at once, nothing deletes its
+        claim (if it had one), and the next studio of that name and owner may start on it."""
+        claim = f"{m.name}-home"
+        pvc = self.rest.get(core_path("persistentvolumeclaims", m.namespace, claim))
         before = self.rest.get(studios_path(m.namespace, m.name))
-        self.rest.delete(studios_path(m.namespace, m.name))
+        deleted = self.rest.request("DELETE", studios_path(m.namespace, m.name), {"propagationPolicy": "Background"})
+        if m.reclaim == "Retain" and pvc is not None:
+            self.retained[(m.namespace, claim)] = pvc["metadata"]["uid"]
+        elif m.reclaim == "Delete" and inv.RECLAIM_FINALIZER in ((deleted or {}).get("metadata", {}).get("finalizers") or []):
+            self.deleted_with_volume.add(m.uid)
+            # A claim an earlier studio of that name left, which this one took over, goes with it.
+            self.retained.pop((m.namespace, claim), None)
         m.uid = None
         return before
 
@@ -381,6 +395,15 @@ class ChaosRun:
         shown = "\n  ".join(problems[:40])
         raise AssertionError(f"seed {self.s.seed}: not converged after {self.s.bound}s; "
                              f"{len(problems)} violations:\n  {shown}")
+
+    def assert_quiet(self, settle: float = 5.0, window: float = 10.0) -> None:
+        """Once converged the operator writes nothing more: a hot loop breaks no other invariant.
+        `settle`: for the writes that legitimately trail convergence (rollups, held statuses)."""
+        time.sleep(settle)
+        before = read_snapshot(self.rest, self.namespaces, self.templates)
+        time.sleep(window)
+        problems = inv.check_quiet(before, read_snapshot(self.rest, self.namespaces, self.templates))
+        assert not problems, f"seed {self.s.seed}: still writing {window:.0f}s after converging:\n  " + "\n  ".join(problems[:40])
 
     def volume_report(self) -> dict[str, int]:
         return {"claims seen": len(self.ledger.seen), "retained claims checked": len(self.retained),

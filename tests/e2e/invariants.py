@@ -210,7 +210,8 @@ def check_volumes(ledger: VolumeLedger, pvcs: list[Obj], deleted_with_volume: se
         if not ledger.owners.get(uid, set()) & deleted_with_volume:
             problems.append(f"claim {where} uid {uid} was deleted although no studio owning it was deleted under Delete")
     for pvc in pvcs:
-        if claim_studio_uids(pvc) & deleted_with_volume:
+        # Any studio it was ever made for: a new studio of that name may have taken it over.
+        if (claim_studio_uids(pvc) | ledger.owners.get(pvc["metadata"]["uid"], set())) & deleted_with_volume:
             problems.append(f"claim {key(pvc)} outlives its studio, deleted under Delete")
     by_claim: dict[tuple[str, str], list[str]] = defaultdict(list)
     for uid, where in present.items():
@@ -234,6 +235,30 @@ def check_members(namespace: str, members: list[dict[str, str]], bindings: list[
         got = found.get(f"studio-workspace-{role}")
         if got != want:
             problems.append(f"workspace namespace {namespace}: {role}s bound are {got}, members say {want}")
+    return problems
+
+
+KINDS = ("studio", "pod", "claim", "service", "role", "rolebinding")
+
+
+def _versions(snap: Snapshot) -> dict[tuple[str, str, str], str]:
+    lists = (snap.studios, snap.pods, snap.pvcs, snap.services, snap.roles, snap.bindings)
+    return {(kind, *key(o)): o["metadata"].get("resourceVersion", "") for kind, objs in zip(KINDS, lists) for o in objs}
+
+
+def check_quiet(before: Snapshot, after: Snapshot) -> list[str]:
+    """Nothing of the studios changed between two snapshots of a converged run: an operator that
+    keeps writing (a hot loop) breaks no other invariant. Templates are left out: their counts
+    follow the studios a moment later."""
+    was, now = _versions(before), _versions(after)
+    problems = []
+    for (kind, ns, name), version in sorted(was.items(), key=lambda kv: KINDS.index(kv[0][0])):
+        if (kind, ns, name) not in now:
+            problems.append(f"{kind} {ns}/{name} was deleted or created after convergence")
+        elif now[(kind, ns, name)] != version:
+            problems.append(f"{kind} {ns}/{name} was written after convergence "
+                            f"(resourceVersion {version} -> {now[(kind, ns, name)]})")
+    problems += [f"{kind} {ns}/{name} was deleted or created after convergence" for kind, ns, name in now.keys() - was.keys()]
     return problems
 
 

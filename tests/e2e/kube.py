@@ -7,6 +7,7 @@ import json
 import pathlib
 import re
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -34,18 +35,23 @@ def kubeconfig_answers(kubeconfig: str, bindir: pathlib.Path) -> bool:
 class Cluster:
     kubeconfig: str
     bindir: pathlib.Path
+    # kubectl's discovery cache of this run's cluster alone: its shared one (~/.kube/cache) is
+    # keyed by host and port, which local clusters reuse, and another cluster's resources of the
+    # same names (a CRD `codestudios` in another group) then made kubectl read the wrong ones.
+    kubectl_cache: str = dataclasses.field(default_factory=lambda: tempfile.mkdtemp(prefix="kubectl-cache-"))
 
     @property
     def env(self) -> dict[str, str]:
         import os
 
-        return {**os.environ, "KUBECONFIG": self.kubeconfig, "PATH": f"{self.bindir}:{os.environ['PATH']}"}
+        return {**os.environ, "KUBECONFIG": self.kubeconfig, "KUBECACHEDIR": self.kubectl_cache,
+                "PATH": f"{self.bindir}:{os.environ['PATH']}"}
 
     def kubectl(
         self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [str(self.bindir / "kubectl"), "--kubeconfig", self.kubeconfig, *args],
+            [str(self.bindir / "kubectl"), "--kubeconfig", self.kubeconfig, "--cache-dir", self.kubectl_cache, *args],
             input=input,
             capture_output=True,
             text=True,

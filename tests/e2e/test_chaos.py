@@ -27,6 +27,7 @@ def test_studios_converge_after_random_changes_and_operator_kills(cluster: Clust
         run.drive()
         driven = time.monotonic() - started
         converged = run.converge()
+        run.assert_quiet()
         run.watch.stop()
         print(f"chaos: seed {settings.seed}; {dict(run.counts)}; {run.volume_report()}")
         print(f"chaos: studio states the changes found: {dict(run.hit)}")

@@ -197,7 +197,8 @@ class DownTimeline(threading.Thread):
         self.names, self.up = names, up
         self.down_sets: list[frozenset[str]] = []
         self.proc = subprocess.Popen(
-            [str(cluster.bindir / "kubectl"), "--kubeconfig", cluster.kubeconfig, "-n", namespace, "get", resource,
+            [str(cluster.bindir / "kubectl"), "--kubeconfig", cluster.kubeconfig, "--cache-dir", cluster.kubectl_cache,
+             "-n", namespace, "get", resource,
              "--watch", "--output-watch-events", "-o", "json"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 

@@ -141,6 +141,13 @@ def test_volumes_may_go_only_with_a_studio_deleted_under_delete():
     assert inv.check_volumes(ledger, snap.pvcs, {"uid-b"}, retained) == [
         "claim ('ns', 'b-home') outlives its studio, deleted under Delete"]
 
+    # b deleted under Delete, its claim left and taken over by the next studio b: not collected either.
+    adopted = copy.deepcopy(snap.pvcs)
+    adopted[1]["metadata"]["annotations"][inv.CLAIM_STUDIO_UID] = "uid-b2"
+    ledger.record(adopted[1])
+    assert inv.check_volumes(ledger, adopted, {"uid-b"}, retained) == [
+        "claim ('ns', 'b-home') outlives its studio, deleted under Delete"]
+
     replaced = copy.deepcopy(snap.pvcs)
     replaced[0]["metadata"]["uid"] = "PVC-a-home-2"
     problems = inv.check_volumes(ledger, replaced, set(), retained)
@@ -167,3 +174,23 @@ def test_members_bound_as_the_workspace_says():
 ], ids=["added-not-bound", "removed-still-bound", "binding-missing"])
 def test_members_check_fails_on_a_stale_binding(bindings):
     assert inv.check_members("ns", MEMBERS, bindings)
+
+
+def test_a_converged_run_that_keeps_writing_is_a_violation():
+    """A hot loop (a write that never settles, re-queued by its own echo) may leave every other
+    invariant holding: only the objects' resourceVersions show it."""
+    before = _converged()
+    for i, obj in enumerate([*before.studios, *before.pods, *before.pvcs, *before.services]):
+        obj["metadata"]["resourceVersion"] = str(100 + i)
+    assert inv.check_quiet(before, copy.deepcopy(before)) == []
+
+    after = copy.deepcopy(before)
+    after.services[0]["metadata"]["resourceVersion"] = "999"
+    after.studios[1]["metadata"]["resourceVersion"] = "1000"
+    assert inv.check_quiet(before, after) == [
+        "studio ns/b was written after convergence (resourceVersion 101 -> 1000)",
+        "service ns/a was written after convergence (resourceVersion 105 -> 999)",
+    ]
+    gone = copy.deepcopy(before)
+    del gone.pods[0]
+    assert inv.check_quiet(before, gone) == ["pod ns/a was deleted or created after convergence"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import types
 
+import pytest
+
 from studio_operator import cache as cache_module
 from studio_operator.cache import INDEXES, Cache
 from studio_operator.child_index import Children
 from studio_operator.config import Config
-from studio_operator.studios.reconcile import observe
+from studio_operator.studios.reconcile import observe, reconcile_studio
 
 STUDIO = {
     "apiVersion": "studio.dev/v1alpha1", "kind": "CodeStudio",
@@ -97,3 +99,64 @@ def test_a_pod_just_deleted_is_going_until_the_watch_shows_it_or_a_few_seconds_p
     ctrl = _ctrl(studio_pods=[going])
     ctrl.cache.deleted("studio_pods", ("ns", "s"), pod["metadata"]["uid"], ttl=5)
     assert observe(ctrl, "ns", "s").pod_deleted is False  # the watch shows it going: nothing left to expect
+
+
+class _Kube:
+    """Answers the reconcile's writes; the claim is read live as the cache shows it."""
+
+    def __init__(self, claim: dict):
+        self.claim, self.calls, self.statuses = claim, [], []
+
+    async def get(self, api_version, kind, namespace, name):
+        return self.claim if kind == "PersistentVolumeClaim" else None
+
+    async def delete(self, api_version, kind, namespace, name, uid=None):
+        self.calls.append(("delete", kind))
+        return True
+
+    async def patch(self, api_version, kind, namespace, name, patch):
+        self.calls.append(("patch", kind))
+        return None
+
+    async def apply(self, manifest):
+        self.calls.append(("apply", manifest["kind"]))
+        return manifest
+
+    async def create(self, manifest):
+        self.calls.append(("create", manifest["kind"]))
+        return manifest
+
+    async def patch_status(self, api_version, kind, namespace, name, patch):
+        self.statuses.append(patch)
+        return None
+
+
+@pytest.mark.asyncio
+async def test_a_new_studio_does_not_take_the_claim_its_predecessor_deleted_before_the_watch_shows_it_going():
+    """Deleted under Delete, a studio's claim goes, then its finalizer: a studio applied again at
+    once must wait for a new volume, not start on the one being deleted (which would then be
+    lost to it for good: VolumeLost)."""
+    old = {**STUDIO, "metadata": {**STUDIO["metadata"], "uid": "uid-old", "resourceVersion": "7",
+                                  "deletionTimestamp": "2026-01-01T00:00:00Z",
+                                  "finalizers": ["studio.dev/reclaim-volume"]},
+           "spec": {**STUDIO["spec"], "volumeReclaimPolicy": "Delete"}}
+    claim = _obj("PersistentVolumeClaim", "s-home", None)
+    claim["metadata"]["annotations"] = {"studio.dev/codestudio-uid": "uid-old", "studio.dev/owner": "alice"}
+    claim["spec"] = {"storageClassName": "standard", "resources": {"requests": {"storage": "10Gi"}}}
+    claim["status"] = {"phase": "Bound"}
+    ctrl = _ctrl(studio_pvcs=[claim])
+    ctrl.cache._indexes["studios"] = {("ns", "s"): [old]}
+    ctrl.cache._indexes["templates"] = {"py": [{
+        "apiVersion": "studio.dev/v1alpha1", "kind": "CodeStudioTemplate", "metadata": {"name": "py", "uid": "t"},
+        "spec": {"image": {"prebuilt": "example.org/py:1"}, "ports": [{"name": "http", "port": 8888}]}}]}
+    ctrl.kube, ctrl.memo, ctrl.event = _Kube(claim), {}, lambda *args: None
+    await reconcile_studio(ctrl, "ns", "s")
+    assert ctrl.kube.calls == [("delete", "PersistentVolumeClaim"), ("patch", "CodeStudio")]
+
+    # The studio is gone and applied again; the claim's watch has not shown it going yet.
+    ctrl.cache._indexes["studios"] = {("ns", "s"): [{**STUDIO, "metadata": {**STUDIO["metadata"], "uid": "uid-new"}}]}
+    ctrl.kube.calls.clear()
+    await reconcile_studio(ctrl, "ns", "s")
+    assert ("apply", "PersistentVolumeClaim") not in ctrl.kube.calls and ("create", "Pod") not in ctrl.kube.calls
+    volume = next(c for c in ctrl.kube.statuses[-1]["conditions"] if c["type"] == "VolumeReady")
+    assert volume["reason"] == "VolumeTerminating" and ctrl.kube.statuses[-1].get("volume") is None

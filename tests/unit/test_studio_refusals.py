@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from studio_operator.api import CodeStudioStatus
 from studio_operator.config import Config
 from studio_operator.kube import ApiError
 from studio_operator.studios import children as C
@@ -32,11 +33,19 @@ class FakeKube:
 
     async def create(self, manifest):
         self.calls.append(("create", manifest["kind"]))
+        if manifest["kind"] in self.refuse:
+            raise self.refuse[manifest["kind"]]
         return manifest
 
     async def delete(self, api_version, kind, namespace, name, uid=None):
         self.calls.append(("delete", kind))
         return True
+
+    async def patch(self, api_version, kind, namespace, name, patch):
+        self.calls.append(("patch", kind))
+        if kind in self.refuse:
+            raise self.refuse[kind]
+        return patch
 
     async def patch_status(self, api_version, kind, namespace, name, patch):
         self.patches.append(patch)
@@ -129,3 +138,56 @@ async def test_a_refused_role_holds_back_its_binding_and_the_pod():
     assert ("apply", "RoleBinding") not in kube.calls  # it would bind nothing: 404
     assert ("create", "Pod") not in kube.calls
     assert kube.patches[-1]["state"] == "Failed" and refused in kube.patches[-1]["message"]
+
+
+@pytest.mark.asyncio
+async def test_a_new_studio_under_delete_makes_no_claim_before_it_holds_the_finalizer():
+    """Else a conflict on the finalizer (or a crash) and a delete before the next look leave a
+    claim nobody deletes, which a new studio of that name and owner would start on."""
+    s = studio(volumeReclaimPolicy="Delete")
+    conflict = ApiError(409, "Conflict", "Operation cannot be fulfilled on codestudios.studio.dev \"s\": "
+                                         "the object has been modified")
+    ctrl = FakeController(FakeKube(refuse={"CodeStudio": conflict}))
+    with pytest.raises(ApiError):
+        await carry_out(ctrl, Observed(studio=s, template=template()))
+    assert ctrl.kube.calls == [("patch", "CodeStudio")]
+
+    ctrl = FakeController(FakeKube())
+    await carry_out(ctrl, Observed(studio=s, template=template()))
+    assert ctrl.kube.calls[0] == ("patch", "CodeStudio")
+    assert ("apply", "PersistentVolumeClaim") in ctrl.kube.calls and ("create", "Pod") in ctrl.kube.calls
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_longer_than_a_status_message_may_be_is_shown_cut():
+    """An admission webhook may deny with pages of text (one line per violated policy); the
+    status may hold 4,096 characters per message, and a longer one fails the whole status write."""
+    violations = " ".join(f"[policy-{i}] container studio must set resources.limits.ephemeral-storage;" for i in range(80))
+    denied = f'admission webhook "validation.gatekeeper.sh" denied the request: {violations}'
+    kube = FakeKube(refuse={"Pod": ApiError(403, "Forbidden", denied)})
+    await carry_out(FakeController(kube), Observed(studio=studio(), template=template()))
+    written = kube.patches[-1]
+    CodeStudioStatus.model_validate(written)  # as the CRD's schema, made from it, checks it
+    assert written["state"] == "Failed" and written["message"].startswith(
+        'the API server refuses the studio\'s Pod s: admission webhook "validation.gatekeeper.sh" denied the request: [policy-0]')
+    assert written["message"].endswith("change the studio's spec or its template")
+    assert condition(written, "Ready")["message"] == written["message"]
+
+
+RBAC_DENIED = ('pods "s" is forbidden: User "system:serviceaccount:studio-system:studio-operator" cannot create '
+               'resource "pods" in API group "" in the namespace "ns"')
+
+
+@pytest.mark.asyncio
+async def test_the_operators_own_missing_permission_is_no_fault_of_the_studio_and_fails_the_reconcile():
+    """An operator whose RBAC lacks a permission (a chart older than its image): the studio says
+    so rather than asking its owner to change the spec, and the reconcile fails too, so that it is
+    retried with backoff, logged, and counted where the StudioOperatorForbidden alert looks."""
+    kube = FakeKube(refuse={"Pod": ApiError(403, "Forbidden", RBAC_DENIED)})
+    with pytest.raises(ApiError) as raised:
+        await carry_out(FakeController(kube), Observed(studio=studio(), template=template()))
+    assert raised.value.status == 403 and raised.value.reason == "Forbidden"
+    written = kube.patches[-1]
+    assert written["state"] == "Failed" and condition(written, "PodReady")["reason"] == "OperatorForbidden"
+    assert RBAC_DENIED in written["message"] and "change the studio's spec" not in written["message"]
+    assert "the operator's RBAC" in written["message"]

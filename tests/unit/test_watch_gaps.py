@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from kopf._cogs.clients import watching
+from kopf._cogs.clients import errors, watching
 
 from studio_operator import watch_gaps
 
@@ -98,3 +98,19 @@ def test_kopf_watches_through_it_once_installed(monkeypatch):
     # infinite_watch() looks the name up in its module each time it (re)starts a stream.
     assert watching.continuous_watch is watch_gaps.continuous_watch_relisting
     assert "continuous_watch(" in inspect.getsource(watching.infinite_watch)
+
+
+@pytest.mark.asyncio
+async def test_a_listing_whose_continue_token_expired_is_started_afresh(monkeypatch):
+    """The API server answers a page of a listing with 410 Gone once its continue token expired
+    (etcd compacted it); kopf does not catch it, and a failed watcher stops the operator."""
+    expired = errors.APIClientError(
+        {"code": 410, "reason": "Expired", "message": "The provided continue parameter is too old to display a "
+         "consistent list result. You can start a new list without the continue parameter."},
+        status=410, headers={})
+    monkeypatch.setattr(watch_gaps, "_continuous_watch", _streams(
+        [_event(None, "a"), _event(None, "b"), expired],
+        [_event(None, "b"), LISTED],  # listed afresh: "a" went meanwhile
+    ))
+    assert await _run(resource="pods") == [_event(None, "a"), _event(None, "b")]
+    assert await _run(resource="pods") == [_event(None, "b"), _event("DELETED", "a"), LISTED]

@@ -9,7 +9,8 @@ from typing import Any
 from .. import labels as L
 from ..actions import Action, Apply, Create, Delete
 from ..api import CodeStudio, CodeStudioTemplate, Workspace
-from ..conditions import condition, parse_time, rfc3339
+from ..conditions import REFUSAL_MAX, clip, condition, parse_time, rfc3339
+from ..kube import operator_forbidden
 from . import children as C
 from . import idle, reclaim
 from .settings import resolve_settings
@@ -40,6 +41,9 @@ class Observed:
     # The operator deleted the pod moments ago and the watch has not shown it going yet: it is
     # going, and deleting it again would be one more write for nothing.
     pod_deleted: bool = False
+    # The operator deleted the claim moments ago (its studio went under Delete) and the watch has
+    # not shown it going yet: a new studio of that name waits for it to go.
+    pvc_deleted: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,18 +56,27 @@ class Refused:
     status: int
     message: str
 
+    @property
+    def operator_forbidden(self) -> bool:
+        return operator_forbidden(self.status, self.message)
+
     def blocker(self) -> tuple[str, str, str]:
         """(state, reason, message) of a studio that cannot start because of it."""
+        detail = clip(self.message, REFUSAL_MAX)
+        if self.operator_forbidden:
+            return ("Failed", "OperatorForbidden",
+                    f"the operator may not write the studio's {self.kind} {self.name} ({detail}): the operator's RBAC "
+                    "lacks that permission; install the chart or manifests of the operator's version")
         if self.status == 403 and "exceeded quota" in self.message:
             # A stopped studio's volume still counts: only less storage or more quota helps it.
             remedy = ("request less storage" if self.kind == "PersistentVolumeClaim"
                       else "stop another studio, request fewer resources")
             return ("Failed", "QuotaExceeded",
-                    f"the workspace's ResourceQuota refuses the {self.kind.lower()} ({self.message}); "
+                    f"the workspace's ResourceQuota refuses the {self.kind.lower()} ({detail}); "
                     f"{remedy}, or raise the quota")
         reason = "Forbidden" if self.status == 403 else "Invalid"
         return ("Failed", reason,
-                f"the API server refuses the studio's {self.kind} {self.name}: {self.message}; "
+                f"the API server refuses the studio's {self.kind} {self.name}: {detail}; "
                 "change the studio's spec or its template")
 
 
@@ -132,9 +145,10 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
             )
         else:
             actions.append(Apply(C.build_pvc(ref, settings, None)))
-    elif not named and (pvc["metadata"].get("deletionTimestamp") or L.controller_uid(pvc) not in (None, ref.uid)):
-        # A previous studio's of that name (deleted under Delete): the garbage collector takes
-        # it once its pod is gone.
+    elif not named and (pvc["metadata"].get("deletionTimestamp") or obs.pvc_deleted
+                        or L.controller_uid(pvc) not in (None, ref.uid)):
+        # A previous studio's of that name (deleted under Delete), going once its pod is gone;
+        # the operator may have deleted it moments ago, before the watch shows it going.
         volume_ok, volume_problem = False, (
             "Starting", "VolumeTerminating",
             f"waiting for the previous home volume {ref.claim_name} to be deleted; a new one is made then",
@@ -282,7 +296,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
     status: dict[str, Any] = {
         "observedGeneration": meta.generation,
         "state": state,
-        "message": message or None,
+        "message": clip(message) or None,
         "owner": ref.owner,
         "image": pod["spec"]["containers"][0]["image"] if pod else None,
         "pendingRestart": pending_restart,

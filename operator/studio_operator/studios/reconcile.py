@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import labels as L
 from .. import metrics
-from ..actions import Action, Apply, Create, Delete, execute
+from ..actions import Action, Apply, Create, Delete, Patch, execute
 from ..api import CodeStudio, CodeStudioTemplate
 from ..api.common import API_VERSION
 from ..conditions import merge_conditions, now, parse_time, rfc3339, status_patch
@@ -32,6 +32,10 @@ REFUSED_RECHECK = 30.0  # seconds between tries of a child the API server refuse
 # created again (a 409 if it exists after all). A paced benchmark run created 1.89 pods per
 # new studio without this: the claim's and Service's events came first.
 POD_EXPECTATION = 5.0
+# How long a claim the operator deleted counts as going before the watch shows it: a studio of
+# that name applied again meanwhile must not take it. As long as a silent watch may lag
+# (its inactivity timeout, handlers.py).
+CLAIM_DELETION_EXPECTATION = 60.0
 
 
 def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
@@ -51,18 +55,20 @@ def observe(ctrl: Controller, namespace: str, name: str) -> Observed | None:
                      and (not controlled or L.controller_uid(o) == ref.uid)), None)
 
     pod = child("studio_pods", ref.pod_name)
+    pvc = child("studio_pvcs", ref.claim_name, controlled=False)
     return Observed(
         studio=studio,
         template=CodeStudioTemplate.model_validate(template) if template else None,
         workspace=workspace_of(ctrl.cache, namespace),
         pod=pod,
-        pvc=child("studio_pvcs", ref.claim_name, controlled=False),
+        pvc=pvc,
         service=child("studio_services", ref.service_name),
         role=child("studio_roles", ref.access_name),
         binding=child("studio_rolebindings", ref.access_name),
         namespace_reserved=reserved(namespace, ctrl.config.namespace),
         pod_expected_in=ctrl.cache.expected_in("studio_pods", key, ref.pod_name),
         pod_deleted=bool(pod and ctrl.cache.deletion_expected("studio_pods", key, pod["metadata"]["uid"])),
+        pvc_deleted=bool(pvc and ctrl.cache.deletion_expected("studio_pvcs", key, pvc["metadata"]["uid"])),
     )
 
 
@@ -99,6 +105,7 @@ async def release_volume(ctrl: Controller, studio: CodeStudio) -> None:
     for action in reclaim.release(studio, pvc):
         done = await execute(ctrl, meta.namespace, action)
         if isinstance(action, Delete) and done:
+            ctrl.cache.deleted("studio_pvcs", (meta.namespace, meta.name), action.uid, CLAIM_DELETION_EXPECTATION)
             ctrl.event(_involved(studio), "Normal", "VolumeDeleted",
                        f"deleted home volume {action.name} (volumeReclaimPolicy: Delete)")
 
@@ -143,23 +150,33 @@ async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
     # The pod is on its way (created, starting, stopping): its next event will likely settle it.
     progressing = obs.pod is not None or bool(obs.pod_expected_in) or any(isinstance(a, Create | Delete) for a in plan.actions)
     held = await write_status(ctrl, obs.studio, plan.status, at, progressing)
+    if refused and refused.operator_forbidden:
+        # The install's fault, not the studio's: failed, the reconcile is retried with backoff,
+        # logged, and counted (reconcile_errors_total{reason="Forbidden"}, which alerts).
+        raise ApiError(refused.status, "Forbidden", refused.message)
     return min(filter(None, (plan.recheck_after, held)), default=None)
 
 
 async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -> Refused | None:
-    """Applies at once (each is a separate object), then creates and deletes in plan order: the
-    volume is applied before the pod that mounts it is created. A RoleBinding waits for the
-    other applies: the API server binds only a Role that exists (404 until then) and grants
-    nothing the operator may not grant. A child the API server refuses holds back only what
-    needs it: the pod is not created (it would run without what the spec asks of it), a refused
-    Role's binding is not applied; the other children, and a stop's or restart's pod deletion,
-    go ahead. The first refusal is returned; any other error is raised (the queue retries)."""
+    """Patches of the studio itself first: under volumeReclaimPolicy: Delete its finalizer holds
+    before the claim it deletes exists (a conflict or a crash in between, then the studio's
+    deletion, left a claim nobody deletes). Then applies at once (each is a separate object),
+    then creates and deletes in plan order: the volume is applied before the pod that mounts it
+    is created. A RoleBinding waits for the other applies: the API server binds only a Role that
+    exists (404 until then) and grants nothing the operator may not grant. A child the API server
+    refuses holds back only what needs it: the pod is not created (it would run without what the
+    spec asks of it), a refused Role's binding is not applied; the other children, and a stop's or
+    restart's pod deletion, go ahead. The first refusal is returned, one of the operator's own
+    RBAC before any other; any other error is raised (the queue retries)."""
+    for action in actions:
+        if isinstance(action, Patch):
+            await execute(ctrl, namespace, action)
     applies = [a for a in actions if isinstance(a, Apply)]
     refused = await _apply_all(ctrl, namespace, [a for a in applies if a.manifest["kind"] != "RoleBinding"])
     if not any(r.kind == "Role" for r in refused):
         refused += await _apply_all(ctrl, namespace, [a for a in applies if a.manifest["kind"] == "RoleBinding"])
     for action in actions:
-        if isinstance(action, Apply) or (isinstance(action, Create) and refused):
+        if isinstance(action, Apply | Patch) or (isinstance(action, Create) and refused):
             continue
         try:
             await execute(ctrl, namespace, action)
@@ -167,7 +184,7 @@ async def execute_all(ctrl: Controller, namespace: str, actions: list[Action]) -
             if not exc.refusal or not isinstance(action, Create):
                 raise
             refused.append(_refused(action, exc))
-    return refused[0] if refused else None
+    return min(refused, key=lambda r: not r.operator_forbidden) if refused else None
 
 
 async def _apply_all(ctrl: Controller, namespace: str, applies: list[Apply]) -> list[Refused]:

@@ -9,8 +9,8 @@ from .. import metrics
 from ..api import CodeStudioTemplate
 from ..api.common import API_VERSION
 from .. import actions
-from ..conditions import get_condition, merge_conditions, now, rfc3339, status_patch
-from ..kube import ApiError
+from ..conditions import REFUSAL_MAX, clip, get_condition, merge_conditions, now, rfc3339, status_patch
+from ..kube import ApiError, operator_forbidden
 from .plan import Action, Observed, Plan, SetFinalizer, plan_template, retry_delay
 from .rollout import StudioView, studio_view
 
@@ -56,6 +56,7 @@ async def reconcile_template(ctrl: Controller, name: str) -> float | None:
         return None
     at = now()
     plan = plan_template(obs, at)
+    forbidden: ApiError | None = None  # the operator's own RBAC denied the build Job
     for action in plan.actions:
         try:
             await execute(ctrl, obs.template, action)
@@ -64,12 +65,15 @@ async def reconcile_template(ctrl: Controller, name: str) -> float | None:
                 raise
             # The build Job was refused (no such namespace, a quota, an admission policy): say so.
             _refused(plan, f"the build Job {action.manifest['metadata']['name']} was refused: {exc}", at)
+            forbidden = exc if operator_forbidden(exc.status, exc.message) else None
     if plan.restarted:
         s = plan.restarted
         _restarted(ctrl)[(s.namespace, s.name)] = s.pod_uid
         ctrl.event(_involved(obs.template), "Normal", "RolloutRestart",
                    f"restarting studio {s.key} to pick up the template's changes (updatePolicy: Immediate)")
     await write_status(ctrl, obs.template, plan, at)
+    if forbidden:
+        raise forbidden  # retried with backoff, logged, counted as Forbidden (which alerts)
     return plan.recheck_after
 
 
@@ -77,6 +81,7 @@ def _refused(plan: Plan, message: str, at) -> None:
     """Counts a build Job the API server refused as a failed attempt, retried with the same backoff."""
     assert plan.status is not None and plan.status["build"] is not None
     build = plan.status["build"]
+    message = clip(message, REFUSAL_MAX)
     build.update(phase="Failed", finishedAt=rfc3339(at), message=message)
     delay = retry_delay(build.get("attempts") or 1)
     for c in plan.status["conditions"]:

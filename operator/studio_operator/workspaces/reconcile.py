@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..actions import Action, Apply, Create, Patch, execute
+from ..actions import Action, Apply, Create, Delete, Patch, execute
 from ..api import API_VERSION, Workspace
 from ..conditions import merge_conditions, now, status_patch
-from ..kube import ApiError
+from ..kube import ApiError, operator_forbidden
 from . import children as C
 from .plan import Observed, plan_workspace, with_refusals
 
@@ -72,7 +72,13 @@ async def reconcile_workspace(ctrl: Controller, name: str) -> float | None:
         return None  # gone: owner references take the cluster-scoped children
     plan = plan_workspace(obs)
     refused: list[tuple[str, str, str]] = []
+    forbidden: ApiError | None = None  # the operator's own RBAC denied a write
     for action in plan.actions:
+        if refused and _target(action)[0] == "Namespace" and isinstance(action, Create | Delete):
+            # Not after a refused write that must come first: made without the workspace's
+            # finalizer, the namespace would outlive the workspace; deleted, it takes its claims,
+            # and with them every volume whose switch to the Retain reclaim policy was refused.
+            continue
         try:
             result = await execute(ctrl, None, action)
         except ApiError as exc:
@@ -80,12 +86,15 @@ async def reconcile_workspace(ctrl: Controller, name: str) -> float | None:
                 raise
             # One refused object must not stop the others: a removed member must still lose access.
             refused.append((*_target(action), exc.message))
+            forbidden = forbidden or (exc if operator_forbidden(exc.status, exc.message) else None)
             continue
         if isinstance(action, Patch) and action.kind == "Workspace" and result:
             ctrl.cache.wrote("workspaces", name, result)  # its finalizers, before the watch brings them
     for studio in plan.wake:
         ctrl.enqueue("studio", C.workspace_ref(obs.workspace).namespace, studio)
     await write_status(ctrl, obs.workspace, with_refusals(plan.status, refused))
+    if forbidden:
+        raise forbidden  # retried with backoff, logged, counted as Forbidden (which alerts)
     if refused:
         log.warning("workspace %s: the API server refused %s", name, "; ".join(f"{k} {n}: {m}" for k, n, m in refused))
         return min(plan.recheck_after or REFUSED_RECHECK, REFUSED_RECHECK)
