@@ -61,6 +61,11 @@ class Cache:
     def set_indexed(self) -> None:
         self._indexed.set()
 
+    @property
+    def ready(self) -> bool:
+        """Every watched kind is listed: the work queue runs (wait_ready has returned)."""
+        return self._indexed.is_set() and self.children.listed.is_set()
+
     async def wait_ready(self) -> None:
         await self._indexed.wait()
         await self.children.listed.wait()

@@ -130,7 +130,13 @@ class CacheCollector(Collector):
         self.cache: Cache | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        if self.cache is None or not self.cache.indexed:
+        if self.cache is None:
+            return
+        # 0 for as long as a kind cannot be listed (RBAC lacking list on it, say): the operator
+        # runs and answers its probes, and reconciles nothing, with only its log saying why.
+        yield GaugeMetricFamily(f"{PREFIX}_cache_ready", "1 once every watched kind is listed and reconciles "
+                                "run; 0 before.", value=int(self.cache.ready))
+        if not self.cache.indexed:
             return  # nothing is known before kopf's first listing
         for name, help_, index, label, read, known in self.GAUGES:
             family = GaugeMetricFamily(name, help_, labels=[label])

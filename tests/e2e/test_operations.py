@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import json
+import time
 import urllib.request
 
 import pytest
@@ -105,6 +106,7 @@ def test_metrics_after_studio_and_template_lifecycles(cluster: Cluster, namespac
     assert after.value("studio_operator_reconcile_duration_seconds_count", kind="template") > 0
     assert "studio_operator_api_retries" in after.families  # declared even before the first retry
     assert "studio_operator_work_queue_depth" in after.families
+    assert after.value("studio_operator_cache_ready") == 1
     templates = len(json.loads(cluster.kubectl("get", "codestudiotemplates", "-o", "json").stdout)["items"])
     cluster.wait_for(lambda: sum(Scrape(op.metrics_url).by_label("studio_operator_codestudiotemplates", "ready").values())
                      == templates, timeout=30, what="every template counted once")
@@ -149,3 +151,33 @@ def test_a_clean_stop_leaves_the_webhooks_registered(cluster: Cluster, operator:
         assert refused.returncode != 0 and "codestudio-owner.studio.dev" in refused.stderr, refused.stderr
     finally:
         operator.start()
+
+
+def test_an_operator_that_may_not_list_a_kind_says_so_in_its_metrics(cluster: Cluster, operator: OperatorProcess,
+                                                                     request):
+    """An install whose RBAC lacks `list` on one kind it watches (here Services): the operator runs
+    and answers its probes but reconciles nothing; studio_operator_cache_ready says so until the
+    permission is back (the StudioOperatorNotListing alert, docs/operations.md)."""
+    if operator.proc is not None and operator.proc.poll() is None:
+        operator.stop()
+    role = cluster.get("clusterrole", RELEASE)
+    restore = json.dumps([{"op": "replace", "path": "/rules", "value": role["rules"]}])
+    request.addfinalizer(lambda: operator.proc.poll() is None or operator.start())
+    request.addfinalizer(lambda: cluster.kubectl("patch", "clusterrole", RELEASE, "--type=json", "-p", restore))
+    verbs = sorted({v for r in role["rules"] if "services" in r["resources"] and not r.get("resourceNames")
+                    for v in r["verbs"]} - {"list"})
+    revoked = [{**r, "resources": [x for x in r["resources"] if x != "services"]} for r in role["rules"]]
+    revoked = [r for r in revoked if r["resources"]] + [{"apiGroups": [""], "resources": ["services"], "verbs": verbs}]
+    cluster.kubectl("patch", "clusterrole", RELEASE, "--type=json",
+                    "-p", json.dumps([{"op": "replace", "path": "/rules", "value": revoked}]))
+    operator.start()
+
+    samples = []
+    for _ in range(5):
+        samples.append(Scrape(operator.metrics_url).samples.get(("studio_operator_cache_ready", ())))
+        time.sleep(1)
+    assert samples == [0.0] * 5, samples
+
+    cluster.kubectl("patch", "clusterrole", RELEASE, "--type=json", "-p", restore)
+    cluster.wait_for(lambda: Scrape(operator.metrics_url).value("studio_operator_cache_ready") == 1, timeout=90,
+                     what="studio_operator_cache_ready to be 1 once the operator may list Services again")

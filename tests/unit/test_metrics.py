@@ -64,8 +64,12 @@ def test_gauges_come_from_the_cache_at_scrape_time():
     metrics.observe(cache, [])
     # Absent, not 0, until the first listing of every kind has finished (docs/operations.md).
     assert REGISTRY.get_sample_value("studio_operator_codestudios", {"state": "Running"}) is None
+    assert REGISTRY.get_sample_value("studio_operator_cache_ready") == 0  # reported, as 0
     cache.set_indexed()
     assert sample("studio_operator_codestudios", state="Running") == 1
+    assert REGISTRY.get_sample_value("studio_operator_cache_ready") == 0  # the children's listing is not done yet
+    cache.children.listed.set()
+    assert REGISTRY.get_sample_value("studio_operator_cache_ready") == 1
     studios[("ns", "b")] = [{"status": {"state": "Running"}}]
     assert sample("studio_operator_codestudios", state="Running") == 2
     assert sample("studio_operator_codestudios", state="Stopped") == 0
