@@ -143,3 +143,10 @@ def test_the_pod_runs_what_the_template_says():
     assert pod["metadata"]["labels"].items() >= service["spec"]["selector"].items()
     # Only a TCP port is a URL to open.
     assert C.endpoints(REF, s) == [{"name": "http", "url": "http://s.ns.svc:8888"}]
+
+
+def test_a_built_templates_studios_run_the_image_pinned_by_its_build():
+    pinned = "r.example.org/s/py@sha256:" + "ab" * 32
+    pod = C.build_pod(REF, resolve_settings(studio(), template(image=None, status={"image": pinned}), None), None)
+    assert pod["spec"]["containers"][0]["image"] == pinned
+    assert resolve_settings(studio(), template(image=None), None).image is None  # not built yet: nothing to run
