@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import types
 
+import pytest
+
 from studio_operator import cache as cache_module
 from studio_operator.cache import INDEXES, Cache
 from studio_operator.child_index import Children
 from studio_operator.config import Config
-from studio_operator.studios.reconcile import observe
+from studio_operator.studios.reconcile import observe, reconcile_studio
 
 STUDIO = {
     "apiVersion": "studio.dev/v1alpha1", "kind": "CodeStudio",
@@ -24,10 +26,10 @@ def _obj(kind: str, name: str, controller: str | None) -> dict:
     return {"kind": kind, "metadata": meta}
 
 
-def _ctrl(**children: list[dict]):
+def _ctrl(studio: dict = STUDIO, **children: list[dict]):
     cache = Cache(Children())
     indexes = {name: {} for name in INDEXES}
-    indexes["studios"] = {("ns", "s"): [STUDIO]}
+    indexes["studios"] = {("ns", "s"): [studio]}
     for index, objs in children.items():
         for obj in objs:
             cache.children.indexes[index].put(("ns", "s"), obj["metadata"]["uid"], obj)
@@ -97,3 +99,42 @@ def test_a_pod_just_deleted_is_going_until_the_watch_shows_it_or_a_few_seconds_p
     ctrl = _ctrl(studio_pods=[going])
     ctrl.cache.deleted("studio_pods", ("ns", "s"), pod["metadata"]["uid"], ttl=5)
     assert observe(ctrl, "ns", "s").pod_deleted is False  # the watch shows it going: nothing left to expect
+
+
+class LiveKube:
+    """The API server's answers where the reconcile reads live, and the writes it gets."""
+
+    def __init__(self, claim: dict | None):
+        self.claim, self.reads, self.patches = claim, [], []
+
+    async def get(self, api_version, kind, namespace, name):
+        self.reads.append((kind, name))
+        return self.claim if kind == "PersistentVolumeClaim" else None
+
+    async def apply(self, manifest):
+        return manifest
+
+    async def create(self, manifest):
+        return manifest
+
+    async def patch(self, *args):
+        return None
+
+    async def patch_status(self, api_version, kind, namespace, name, patch):
+        self.patches.append(patch)
+
+
+@pytest.mark.asyncio
+async def test_a_named_volume_missing_from_the_cache_is_read_live_before_it_is_called_lost():
+    """The cache may lag the claim's own create: only the API server may say it is gone."""
+    named = {**STUDIO, "status": {"volume": {"claimName": "s-home"}}}
+    claim = {**_obj("PersistentVolumeClaim", "s-home", None), "spec": {"resources": {"requests": {"storage": "10Gi"}}},
+             "status": {"phase": "Bound"}}
+    for live, reason in ((claim, "Bound"), (None, "VolumeLost")):
+        ctrl = _ctrl(named)
+        ctrl.kube, ctrl.memo, ctrl.events = LiveKube(live), {}, []
+        ctrl.event = lambda involved, type_, why, message: ctrl.events.append(why)
+        await reconcile_studio(ctrl, "ns", "s")
+        assert ("PersistentVolumeClaim", "s-home") in ctrl.kube.reads
+        volume = next(c for c in ctrl.kube.patches[-1]["conditions"] if c["type"] == "VolumeReady")
+        assert volume["reason"] == reason
