@@ -82,8 +82,10 @@ class Cluster:
         return json.loads(self.kubectl("get", "--raw", "/version").stdout)
 
     @staticmethod
-    def wait_for(predicate: Callable[[], Any], timeout: float = 30, what: str = "condition", interval: float = 0.2):
-        """Polls until predicate returns something truthy; returns it."""
+    def wait_for(predicate: Callable[[], Any], timeout: float = 30, what: str = "condition", interval: float = 0.2,
+                 seen: Callable[[], Any] | None = None):
+        """Polls until predicate returns something truthy; returns it. On timeout, fails naming what
+        it waited for and what it saw last: `seen()` when given, else the predicate's last answer."""
         deadline = time.monotonic() + timeout
         last: Any = None
         while True:
@@ -91,5 +93,28 @@ class Cluster:
             if last:
                 return last
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}; "
+                                     f"last seen: {seen() if seen else repr(last)}")
             time.sleep(interval)
+
+    def wait_for_object(self, fetch: Callable[[], dict[str, Any] | None], accept: Callable[[dict[str, Any]], Any],
+                        what: str, timeout: float = 30) -> dict[str, Any]:
+        """Polls fetch() until the object it returns passes accept; returns the object. On timeout,
+        fails with the object's last status (or its absence), as `kubectl get -o yaml` would show it."""
+        last: list[dict[str, Any] | None] = [None]
+
+        def accepted():
+            last[0] = fetch()
+            return last[0] if last[0] is not None and accept(last[0]) else None
+
+        return self.wait_for(accepted, timeout=timeout, what=what, seen=lambda: describe(last[0]))
+
+
+def describe(obj: dict[str, Any] | None) -> str:
+    """An object's status in one line, conditions as type=status(reason: message)."""
+    if obj is None:
+        return "no such object"
+    status = dict(obj.get("status") or {})
+    conditions = status.pop("conditions", None) or []
+    shown = [f"{c.get('type')}={c.get('status')}({c.get('reason')}: {c.get('message') or ''})" for c in conditions]
+    return json.dumps(status, sort_keys=True) + (f" conditions: {', '.join(shown)}" if shown else "")

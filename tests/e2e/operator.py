@@ -89,8 +89,9 @@ class OperatorProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"operator exited with {self.proc.returncode}; see {self.log_path}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"operator not healthy, or its webhooks not registered, after {timeout}s; "
-                                     f"see {self.log_path}")
+                what = ("does not answer its liveness probe" if not self.healthy()
+                        else f"is not what its webhooks call (port {self.webhook_port})")
+                raise AssertionError(f"operator {what} at {self.health_url} after {timeout}s; see {self.log_path}")
             time.sleep(0.2)
 
     def healthy(self, timeout: float = 1) -> bool:

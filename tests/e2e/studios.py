@@ -78,11 +78,9 @@ def studio(cluster: Cluster, namespace: str, name: str) -> dict[str, Any] | None
 
 
 def wait_state(cluster: Cluster, namespace: str, name: str, state: str, timeout: float = 60) -> dict[str, Any]:
-    def reached():
-        obj = studio(cluster, namespace, name)
-        return obj if obj and obj.get("status", {}).get("state") == state else None
-
-    return cluster.wait_for(reached, timeout=timeout, what=f"studio {namespace}/{name} to be {state}")
+    return cluster.wait_for_object(lambda: studio(cluster, namespace, name),
+                                   lambda obj: obj.get("status", {}).get("state") == state,
+                                   timeout=timeout, what=f"studio {namespace}/{name} to be {state}")
 
 
 def condition(obj: dict[str, Any], type_: str) -> dict[str, Any]:
@@ -107,10 +105,10 @@ def restart(cluster: Cluster, namespace: str, name: str, timeout: float = 60) ->
     """Requests a restart as `kubectl studio restart` would, and waits until it is carried out and Running."""
     requested = rfc3339_now()
     set_spec(cluster, namespace, name, restartRequestedAt=requested)
-    return cluster.wait_for(
-        lambda: (o := studio(cluster, namespace, name))["status"].get("restartedAt") == requested
-        and o["status"]["state"] == "Running" and o,
-        timeout=timeout, what=f"studio {namespace}/{name} to restart",
+    return cluster.wait_for_object(
+        lambda: studio(cluster, namespace, name),
+        lambda o: o.get("status", {}).get("restartedAt") == requested and o["status"]["state"] == "Running",
+        timeout=timeout, what=f"studio {namespace}/{name} to restart (restartedAt {requested}) and run",
     )
 
 

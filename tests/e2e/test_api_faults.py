@@ -75,12 +75,19 @@ def alive(op: OperatorProcess) -> bool:
     return op.proc is not None and op.proc.poll() is None
 
 
-def converge(rest: Rest, namespace: str, templates: list[str], op: OperatorProcess, bound: float = CONVERGE_BOUND) -> float:
+def converge(rest: Rest, namespace: str, templates: list[str], op: OperatorProcess, studios: list[str],
+             bound: float = CONVERGE_BOUND) -> float:
+    """Seconds until every invariant holds for exactly `studios` (so that no snapshot that missed
+    them passes for a converged one)."""
     started = time.monotonic()
     problems: list[str] = []
     while time.monotonic() - started < bound:
         assert alive(op), "the operator exited"
-        problems = inv.check_all(read_snapshot(rest, [namespace], templates))
+        snapshot = read_snapshot(rest, [namespace], templates)
+        problems = inv.check_all(snapshot)
+        found = sorted(s["metadata"]["name"] for s in snapshot.studios)
+        if found != sorted(studios):
+            problems.append(f"studios in {namespace} are {found}, the test made {sorted(studios)}")
         if not op.healthy(timeout=5):
             problems.append("the operator does not answer its liveness probe")
         if not problems:
@@ -152,7 +159,7 @@ def test_every_fault_kind_while_studios_and_workspaces_change(cluster: Cluster, 
         time.sleep(3)
     proxy.inject(None)
 
-    took = converge(rest, ws, [tpl], proxied_operator, bound=CONVERGE_BOUND + WATCH_INACTIVITY)
+    took = converge(rest, ws, [tpl], proxied_operator, names, bound=CONVERGE_BOUND + WATCH_INACTIVITY)
     cluster.wait_for(lambda: _members_bound(cluster, ws, team) and workspace(cluster, other) is None,
                      timeout=CONVERGE_BOUND, what="the members bound and the deleted workspace gone")
     print(f"converged {took:.1f}s after the faults stopped")
@@ -222,7 +229,7 @@ def test_outage_longer_than_any_retry_budget(cluster: Cluster, namespace: str, p
         assert alive(proxied_operator), "the operator exited during the outage"
         time.sleep(1)
     proxy.inject(None)
-    took = converge(rest, namespace, [tpl], proxied_operator)
+    took = converge(rest, namespace, [tpl], proxied_operator, ["before", "during"])
     print(f"converged {took:.1f}s after a 60s outage ({proxy.counts['503']} requests refused)")
     assert pvc_uid(cluster, namespace, "before-home") == volume
 
@@ -258,7 +265,7 @@ def test_hung_writes_time_out_and_are_retried(cluster: Cluster, namespace: str, 
         cluster.apply(studio_manifest(f"h{i}", namespace, tpl, owner=f"h{i}"))
     time.sleep(5)
     proxy.inject(None)
-    took = converge(rest, namespace, [tpl], proxied_operator)
+    took = converge(rest, namespace, [tpl], proxied_operator, ["h0", "h1", "h2"])
     print(f"converged {took:.1f}s after {proxy.counts['hang']} writes hung")
     assert proxy.counts["hang"] >= 3
 
@@ -274,7 +281,8 @@ def test_watch_errors_and_hung_watches(cluster: Cluster, namespace: str, proxy: 
         persist(lambda i=i: cluster.apply(studio_manifest(f"w{i}", namespace, tpl, owner=f"w{i}")))
     time.sleep(10)
     proxy.inject(None)
-    took = converge(rest, namespace, [tpl], proxied_operator, bound=CONVERGE_BOUND + WATCH_INACTIVITY)
+    took = converge(rest, namespace, [tpl], proxied_operator, ["w0", "w1", "w2", "w3"],
+                    bound=CONVERGE_BOUND + WATCH_INACTIVITY)
     print(f"converged {took:.1f}s after watch faults stopped")
     hung = proxy.counts["hang"]
     assert hung > 0 and proxy.counts["410"] > 0 and proxy.counts["drop"] > 0

@@ -11,7 +11,7 @@ from tests.e2e.cli import studioctl
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.operator import OperatorProcess, free_port
 from tests.e2e.studios import build_template, make_template, studio_manifest, wait_state
-from tests.e2e.workspaces import install_member_roles, workspace_manifest
+from tests.e2e.workspaces import install_member_roles, wait_phase, workspace_manifest
 
 
 @pytest.fixture
@@ -130,8 +130,7 @@ def test_doctor_names_stuck_deletions_and_failed_studios(cluster: Cluster, names
 
 
 def wait_active(cluster: Cluster, name: str) -> dict:
-    return cluster.wait_for(lambda: (w := cluster.get("workspace", name)) and (w.get("status") or {}).get("phase") == "Active" and w,
-                            timeout=60, what=f"workspace {name} to be Active")
+    return wait_phase(cluster, name, "Active", timeout=60)
 
 
 def test_doctor_exits_0_on_a_healthy_install(cluster: Cluster, ws_name: str, member_roles, running_operator: OperatorProcess):

@@ -8,6 +8,7 @@ from tests.argocd import health
 from tests.e2e.kube import Cluster, unique_name
 from tests.e2e.operator import OperatorProcess
 from tests.e2e.studios import make_template, restart, run_stop_start, set_spec, studio_manifest, wait_state
+from tests.e2e.workspaces import wait_phase
 
 # What this test itself writes with: kubectl's client-side apply, and kubectl patch.
 TEST_MANAGERS = {"kubectl-client-side-apply", "kubectl-patch", "kubectl"}
@@ -28,8 +29,7 @@ def test_operator_never_writes_spec(cluster: Cluster, running_operator: Operator
                    "spec": {"displayName": "GitOps", "deletionPolicy": "Cascade",
                             "members": [{"kind": "User", "name": "alice", "role": "owner"}]}})
     request.addfinalizer(lambda: cluster.kubectl("delete", "workspace", workspace, "--wait=false", check=False))
-    cluster.wait_for(lambda: (cluster.get("workspace", workspace).get("status") or {}).get("phase") == "Active",
-                     timeout=60, what=f"workspace {workspace} Active")
+    wait_phase(cluster, workspace, "Active", timeout=60)
     namespace = workspace  # the studio lives in the workspace's own namespace
     tpl = make_template(cluster, request, updatePolicy="Immediate")
     run_stop_start(cluster, namespace, "git", tpl)

@@ -178,6 +178,7 @@ def test_operator_killed_mid_lifecycle_converges(cluster: Cluster, namespace: st
     for name in names[2:]:
         wait_state(cluster, namespace, name, "Running", timeout=60)
     volumes = {n: pvc_uid(cluster, namespace, f"{n}-home") for n in names}
+    assert all(volumes.values()), f"a studio has no home volume: {volumes}"
     running_operator.kill()
     running_operator.start()
     time.sleep(3)

@@ -37,13 +37,12 @@ def patch_build(cluster: Cluster, name: str, **fields) -> None:
 
 
 def wait_build(cluster: Cluster, name: str, phase: str, not_hash: str | None = None, timeout: float = 60) -> dict:
-    def reached():
-        t = cluster.get("codestudiotemplate", name)
-        s = (t or {}).get("status", {})
-        ok = s.get("build", {}).get("phase") == phase and s.get("buildHash") != not_hash
-        return t if ok else None
+    def reached(t: dict) -> bool:
+        s = t.get("status", {})
+        return s.get("build", {}).get("phase") == phase and s.get("buildHash") != not_hash
 
-    return cluster.wait_for(reached, timeout=timeout, what=f"template {name} build {phase}")
+    return cluster.wait_for_object(lambda: cluster.get("codestudiotemplate", name), reached, timeout=timeout,
+                                   what=f"template {name} build {phase}" + (f" (buildHash not {not_hash})" if not_hash else ""))
 
 
 def build_jobs(cluster: Cluster, name: str) -> list[dict]:

@@ -45,20 +45,17 @@ def workspace(cluster: Cluster, name: str) -> dict[str, Any] | None:
 
 
 def wait_phase(cluster: Cluster, name: str, phase: str, timeout: float = 30) -> dict[str, Any]:
-    def reached():
-        obj = workspace(cluster, name)
-        return obj if obj and obj.get("status", {}).get("phase") == phase else None
-
-    return cluster.wait_for(reached, timeout=timeout, what=f"workspace {name} to be {phase}")
+    return cluster.wait_for_object(lambda: workspace(cluster, name),
+                                   lambda obj: obj.get("status", {}).get("phase") == phase,
+                                   timeout=timeout, what=f"workspace {name} to be {phase}")
 
 
 def wait_ready(cluster: Cluster, name: str, timeout: float = 30) -> dict[str, Any]:
-    def ready():
-        obj = workspace(cluster, name)
-        conditions = (obj or {}).get("status", {}).get("conditions") or []
-        return obj if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions) else None
+    def ready(obj: dict[str, Any]) -> bool:
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in obj.get("status", {}).get("conditions") or [])
 
-    return cluster.wait_for(ready, timeout=timeout, what=f"workspace {name} to be Ready")
+    return cluster.wait_for_object(lambda: workspace(cluster, name), ready, timeout=timeout,
+                                   what=f"workspace {name} to be Ready")
 
 
 def as_user(user: str, *groups: str) -> list[str]:

@@ -118,3 +118,35 @@ def test_quantities_compare_by_value():
     assert C.larger_quantity("1Gi", "1000Mi") == "1Gi"
     assert C.larger_quantity("1G", "1Gi") == "1Gi"
     assert C.larger_quantity("20Gi", "1e10") == "20Gi"
+
+
+def test_the_pod_runs_what_the_template_says():
+    t = template(command=["start-notebook.sh"], args=["--ServerApp.base_url=/s"], workingDir="/work",
+                 resources={"requests": {"cpu": "500m"}}, storage={"mountPath": "/home/jovyan"},
+                 securityContext={"runAsUser": 1001, "runAsGroup": 100, "fsGroup": 100},
+                 ports=[{"name": "http", "port": 8888}, {"name": "metrics", "port": 9000, "protocol": "UDP"}])
+    s = resolve_settings(studio(), t, None)
+    pod = C.build_pod(REF, s, None)
+    c = pod["spec"]["containers"][0]
+    assert (c["command"], c["args"], c["workingDir"]) == (["start-notebook.sh"], ["--ServerApp.base_url=/s"], "/work")
+    assert c["resources"] == {"requests": {"cpu": "500m"}}
+    assert c["volumeMounts"] == [{"name": "home", "mountPath": "/home/jovyan"}]
+    assert {"name": "HOME", "value": "/home/jovyan"} in c["env"] and {"name": "STUDIO_OWNER", "value": "alice"} in c["env"]
+    assert c["readinessProbe"] == {"tcpSocket": {"port": 8888}, "periodSeconds": 5}
+    # The home volume is writable by the studio's user; no Service environment variables leak in.
+    sc = pod["spec"]["securityContext"]
+    assert (sc["runAsUser"], sc["runAsGroup"], sc["fsGroup"]) == (1001, 100, 100)
+    assert pod["spec"]["enableServiceLinks"] is False
+    # The service selects the studio pod by its labels.
+    service = C.build_service(REF, s)
+    assert service["spec"]["selector"] == {"studio.dev/codestudio": "s", "app.kubernetes.io/component": "studio"}
+    assert pod["metadata"]["labels"].items() >= service["spec"]["selector"].items()
+    # Only a TCP port is a URL to open.
+    assert C.endpoints(REF, s) == [{"name": "http", "url": "http://s.ns.svc:8888"}]
+
+
+def test_a_built_templates_studios_run_the_image_pinned_by_its_build():
+    pinned = "r.example.org/s/py@sha256:" + "ab" * 32
+    pod = C.build_pod(REF, resolve_settings(studio(), template(image=None, status={"image": pinned}), None), None)
+    assert pod["spec"]["containers"][0]["image"] == pinned
+    assert resolve_settings(studio(), template(image=None), None).image is None  # not built yet: nothing to run

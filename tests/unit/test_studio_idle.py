@@ -52,6 +52,11 @@ def test_a_studio_nobody_used_since_its_start_is_stopped_once_its_timeout_passed
     assert (p.status["state"], p.status["lastActivity"]) == ("Running", STARTED)
 
 
+def test_the_idle_stop_comes_when_the_timeout_is_reached():
+    # The recheck the plan asked for lands exactly then: waiting for a later event would let it run on.
+    assert len(patches(plan(studio(idleTimeout="3h"), pod=pod(created=STARTED)))) == 1
+
+
 def test_reported_activity_keeps_it_running_until_the_timeout_from_then():
     s = studio(idleTimeout="2h", annotations={"studio.dev/last-activity": "2026-01-01T11:30:00Z"})
     p = plan(s, pod=pod(created=STARTED))

@@ -26,10 +26,10 @@ def _obj(kind: str, name: str, controller: str | None) -> dict:
     return {"kind": kind, "metadata": meta}
 
 
-def _ctrl(**children: list[dict]):
+def _ctrl(studio: dict = STUDIO, **children: list[dict]):
     cache = Cache(Children())
     indexes = {name: {} for name in INDEXES}
-    indexes["studios"] = {("ns", "s"): [STUDIO]}
+    indexes["studios"] = {("ns", "s"): [studio]}
     for index, objs in children.items():
         for obj in objs:
             cache.children.indexes[index].put(("ns", "s"), obj["metadata"]["uid"], obj)
@@ -160,3 +160,42 @@ async def test_a_new_studio_does_not_take_the_claim_its_predecessor_deleted_befo
     assert ("apply", "PersistentVolumeClaim") not in ctrl.kube.calls and ("create", "Pod") not in ctrl.kube.calls
     volume = next(c for c in ctrl.kube.statuses[-1]["conditions"] if c["type"] == "VolumeReady")
     assert volume["reason"] == "VolumeTerminating" and ctrl.kube.statuses[-1].get("volume") is None
+
+
+class LiveKube:
+    """The API server's answers where the reconcile reads live, and the writes it gets."""
+
+    def __init__(self, claim: dict | None):
+        self.claim, self.reads, self.patches = claim, [], []
+
+    async def get(self, api_version, kind, namespace, name):
+        self.reads.append((kind, name))
+        return self.claim if kind == "PersistentVolumeClaim" else None
+
+    async def apply(self, manifest):
+        return manifest
+
+    async def create(self, manifest):
+        return manifest
+
+    async def patch(self, *args):
+        return None
+
+    async def patch_status(self, api_version, kind, namespace, name, patch):
+        self.patches.append(patch)
+
+
+@pytest.mark.asyncio
+async def test_a_named_volume_missing_from_the_cache_is_read_live_before_it_is_called_lost():
+    """The cache may lag the claim's own create: only the API server may say it is gone."""
+    named = {**STUDIO, "status": {"volume": {"claimName": "s-home"}}}
+    claim = {**_obj("PersistentVolumeClaim", "s-home", None), "spec": {"resources": {"requests": {"storage": "10Gi"}}},
+             "status": {"phase": "Bound"}}
+    for live, reason in ((claim, "Bound"), (None, "VolumeLost")):
+        ctrl = _ctrl(named)
+        ctrl.kube, ctrl.memo, ctrl.events = LiveKube(live), {}, []
+        ctrl.event = lambda involved, type_, why, message: ctrl.events.append(why)
+        await reconcile_studio(ctrl, "ns", "s")
+        assert ("PersistentVolumeClaim", "s-home") in ctrl.kube.reads
+        volume = next(c for c in ctrl.kube.patches[-1]["conditions"] if c["type"] == "VolumeReady")
+        assert volume["reason"] == reason

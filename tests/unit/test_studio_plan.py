@@ -70,8 +70,20 @@ def test_running_pod_with_everything_in_place_does_nothing():
     }
     p = plan(s, pod=pod(spec_hash=current_hash(s)), pvc=C.build_pvc(ref, settings, None) | {"status": {"phase": "Bound"}}, **children)
     assert p.actions == []
-    assert p.status["state"] == "Running"
-    assert p.status["pendingRestart"] is False
+    # All of it, as `kubectl get codestudio -o yaml` shows it.
+    assert p.status == {
+        "observedGeneration": 3, "state": "Running", "message": None, "owner": "alice", "image": "example.org/py:1",
+        "pendingRestart": False, "restartedAt": None, "pod": "s",
+        "volume": {"claimName": "s-home", "phase": "Bound", "capacity": None},
+        "endpoints": [{"name": "http", "url": "http://s.ns.svc:8888"}],
+        "lastActivity": "2026-01-01T00:00:00Z",
+        "conditions": [
+            {"type": "VolumeReady", "status": "True", "reason": "Bound", "message": ""},
+            {"type": "ImageReady", "status": "True", "reason": "ImageAvailable", "message": "example.org/py:1"},
+            {"type": "PodReady", "status": "True", "reason": "PodReady", "message": ""},
+            {"type": "Ready", "status": "True", "reason": "Running", "message": ""},
+        ],
+    }
 
 
 def test_a_pod_deleted_moments_ago_is_not_deleted_again_on_a_stop_or_a_restart():
@@ -334,3 +346,64 @@ def test_a_studio_in_a_reserved_namespace_gets_nothing_and_says_why():
     assert p.status["state"] == "Failed"
     assert [c["reason"] for c in p.status["conditions"] if c["type"] == "Ready"] == ["ReservedNamespace"]
     assert "namespace kube-system is reserved" in p.status["message"]
+
+
+def test_a_new_studio_waits_for_its_predecessors_claim_deleted_by_the_finalizer():
+    # Since decision 0035 a claim has no owner reference: the predecessor's finalizer deletes it,
+    # and only its uid annotation says whose it was.
+    s = studio(volumeReclaimPolicy="Delete")
+    waiting = plan(s, pvc=pvc(deleting=True, studio_uid="uid-0"))
+    assert (waiting.status["state"], waiting.status["volume"]) == ("Starting", None)
+    assert [c["reason"] for c in waiting.status["conditions"] if c["type"] == "VolumeReady"] == ["VolumeTerminating"]
+    assert waiting.status["message"] == "waiting for the previous home volume s-home to be deleted; a new one is made then"
+    assert kinds(waiting, Create) == []
+
+
+def test_a_restart_of_a_stopped_studio_is_done_at_once_and_starts_nothing():
+    # `studioctl studio restart` waits for restartedAt: nothing runs, so there is nothing to replace.
+    s = studio(state="Stopped", restartRequestedAt="2026-01-01T00:05:00Z", status={"restartedAt": "2026-01-01T00:01:00Z"})
+    p = plan(s, pvc=pvc())
+    assert (p.status["state"], p.status["restartedAt"]) == ("Stopped", "2026-01-01T00:05:00Z")
+    assert kinds(p, Create) == [] and not any(isinstance(a, Delete) for a in p.actions)
+
+
+def test_a_pod_waiting_for_a_node_is_looked_at_again_when_its_timeout_ends():
+    # No event comes when the timeout passes: without the recheck it would say Starting for ever.
+    since = (NOW - datetime.timedelta(seconds=45)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    no_node = pod_status("Pending", ready=False, conditions=[{
+        "type": "PodScheduled", "status": "False", "reason": "Unschedulable", "lastTransitionTime": since,
+        "message": "0/2 nodes are available: 2 Insufficient cpu."}])
+    s = studio()
+    p = plan(s, pod=pod(no_node, spec_hash=current_hash(s)), pvc=pvc())
+    assert (p.status["state"], p.recheck_after) == ("Starting", 15)
+
+
+def test_a_stopped_studio_whose_volume_was_deleted_stays_stopped_and_says_so():
+    s = studio(state="Stopped", status={"volume": {"claimName": "s-home"}})
+    p = plan(s)
+    assert p.status["state"] == "Stopped"
+    assert [(c["status"], c["reason"]) for c in p.status["conditions"] if c["type"] == "VolumeReady"] == [("False", "VolumeLost")]
+    assert kinds(p, Apply) == ["Service", "Role", "RoleBinding"]  # the claim is not made again
+
+
+def test_the_status_shows_the_image_the_pod_runs_and_pod_ready_only_when_it_runs():
+    s = studio()
+    # A new template image: the studio still runs the old one until its restart.
+    running = plan(s, pod=pod(spec_hash="old", image="example.org/py:1"), pvc=pvc(), template=template("example.org/py:2"))
+    assert (running.status["image"], running.status["pendingRestart"]) == ("example.org/py:1", True)
+    assert [c["status"] for c in running.status["conditions"] if c["type"] == "PodReady"] == ["True"]
+    crashing = plan(s, pod=pod(pod_status("Running", False, "CrashLoopBackOff", last_exit=1), spec_hash=current_hash(s)),
+                    pvc=pvc())
+    assert crashing.status["state"] == "Failed"
+    assert [(c["status"], c["reason"]) for c in crashing.status["conditions"] if c["type"] == "PodReady"] == [
+        ("False", "CrashLoopBackOff")]
+
+
+def test_a_pod_that_ended_is_replaced_at_once():
+    # Evicted (node pressure), or its containers exited under a node failure: it never runs again.
+    s = studio()
+    for ended in ({"phase": "Failed", "reason": "Evicted", "message": "The node was low on resource: memory."},
+                  {"phase": "Succeeded", "containerStatuses": []}):
+        p = plan(s, pod=pod(ended, spec_hash=current_hash(s)), pvc=pvc())
+        assert Delete("Pod", "s", "pod-uid") in p.actions
+        assert (p.status["state"], p.status["message"]) == ("Starting", "replacing a pod that is not running")

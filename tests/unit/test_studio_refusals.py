@@ -12,7 +12,7 @@ from studio_operator.config import Config
 from studio_operator.kube import ApiError
 from studio_operator.studios import children as C
 from studio_operator.studios.plan import Observed
-from studio_operator.studios.reconcile import carry_out
+from studio_operator.studios.reconcile import carry_out, count_running
 from studio_operator.studios.settings import resolve_settings
 from tests.unit.studio_fixtures import pod, pvc, studio, template
 
@@ -191,3 +191,52 @@ async def test_the_operators_own_missing_permission_is_no_fault_of_the_studio_an
     assert written["state"] == "Failed" and condition(written, "PodReady")["reason"] == "OperatorForbidden"
     assert RBAC_DENIED in written["message"] and "change the studio's spec" not in written["message"]
     assert "the operator's RBAC" in written["message"]
+
+
+@pytest.mark.asyncio
+async def test_a_server_error_on_a_child_is_retried_not_reported_as_a_refusal():
+    # A 503 is the moment, not the spec: the queue retries it; the studio is not marked Failed.
+    kube = FakeKube(refuse={"Service": ApiError(503, "ServiceUnavailable", "the server is currently unable")})
+    with pytest.raises(ApiError, match="503"):
+        await carry_out(FakeController(kube), Observed(studio=studio(), template=template()))
+    assert ("create", "Pod") not in kube.calls and kube.patches == []
+
+
+@pytest.mark.asyncio
+async def test_a_refused_child_is_tried_again_after_a_while():
+    # The quota may be raised, or another studio stopped, with no event on this studio.
+    kube = FakeKube(refuse={"PersistentVolumeClaim": ApiError(403, "Forbidden", QUOTA)})
+    assert await carry_out(FakeController(kube), Observed(studio=studio(), template=template())) == 30
+
+
+@dataclasses.dataclass
+class RecordingCache(FakeCache):
+    expected: list = dataclasses.field(default_factory=list)
+
+    def created(self, index, key, name, ttl):
+        self.expected.append(("created", name, ttl))
+
+    def deleted(self, index, key, uid, ttl):
+        self.expected.append(("deleted", uid, ttl))
+
+
+@pytest.mark.asyncio
+async def test_the_pod_it_creates_or_deletes_is_expected_until_the_watch_shows_it():
+    # So the next look, if it comes before the pod's own event, neither creates nor deletes it again.
+    ctrl = FakeController(FakeKube(), cache=RecordingCache())
+    await carry_out(ctrl, Observed(studio=studio(), template=template(), pvc=pvc()))
+    await carry_out(ctrl, observed(running(state="Stopped")))
+    assert ctrl.cache.expected == [("created", "s", 5.0), ("deleted", "pod-uid", 5.0)]
+
+
+@pytest.mark.asyncio
+async def test_the_running_count_for_maxrunningcodestudios_leaves_out_pods_that_are_going_and_its_own():
+    def pod_of(studio_name, going=False):
+        meta = {"name": studio_name, "labels": {"studio.dev/codestudio": studio_name}}
+        return {"metadata": {**meta, "deletionTimestamp": "2026-01-01T00:00:00Z"} if going else meta}
+
+    class ListingKube(FakeKube):
+        async def list(self, api_version, kind, namespace, label_selector=None):
+            return [pod_of("a"), pod_of("b", going=True), pod_of("s")]
+
+    assert await count_running(FakeController(ListingKube()), "ns", "s") == 1

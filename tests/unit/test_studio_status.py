@@ -25,8 +25,11 @@ def unschedulable(since: str) -> list[dict]:
         (pod_status("Pending", ready=False, waiting="ErrImagePull", message="not found"), "Failed", "ErrImagePull"),
         (pod_status("Pending", ready=False, waiting="ImagePullBackOff"), "Failed", "ImagePullBackOff"),
         (pod_status("Pending", ready=False, waiting="InvalidImageName"), "Failed", "InvalidImageName"),
+        (pod_status("Pending", ready=False, waiting="ErrImageNeverPull"), "Failed", "ErrImageNeverPull"),
         (pod_status("Running", ready=False, waiting="CrashLoopBackOff", last_exit=137), "Failed", "CrashLoopBackOff"),
         (pod_status("Pending", ready=False, waiting="CreateContainerConfigError"), "Failed", "CreateContainerConfigError"),
+        (pod_status("Pending", ready=False, waiting="CreateContainerError"), "Failed", "CreateContainerError"),
+        (pod_status("Running", ready=False, waiting="RunContainerError", last_exit=128), "Failed", "RunContainerError"),
         (pod_status("Pending", ready=False, conditions=unschedulable("2026-01-01T00:00:58Z")), "Starting", "Unschedulable"),
         (pod_status("Pending", ready=False, conditions=unschedulable("2026-01-01T00:00:00Z")), "Failed", "Unschedulable"),
     ],
@@ -60,3 +63,14 @@ def test_unschedulable_past_the_timeout_fails_though_its_claim_waits_for_the_pod
                         claim="s-home", claim_bound=False)
     assert (health.state, health.reason) == ("Failed", "Unschedulable")
     assert "Insufficient cpu" in health.message
+
+
+def test_a_pull_error_without_a_message_names_the_image():
+    health = pod_health(pod(pod_status("Pending", False, "ImagePullBackOff")), NOW, 30)
+    assert health.message == "ImagePullBackOff: cannot pull image example.org/py:1"
+
+
+def test_unschedulable_fails_when_the_timeout_is_reached_not_a_moment_later():
+    # The recheck the timeout asked for comes exactly then: it must settle the studio.
+    health = pod_health(pod(pod_status("Pending", False, conditions=unschedulable("2026-01-01T00:00:30Z"))), NOW, 30)
+    assert (health.state, health.reason) == ("Failed", "Unschedulable")

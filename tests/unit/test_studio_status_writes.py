@@ -84,3 +84,27 @@ async def test_no_hold_when_configured_off():
     ctrl = FakeController(config=Config(progress_hold=0))
     await write_status(ctrl, studio(name="off", status=status("Stopped")), status("Starting"), at(0), progressing=True)
     assert [p["state"] for p in ctrl.kube.patches] == ["Starting"]
+
+
+@pytest.mark.asyncio
+async def test_a_status_that_did_not_change_is_not_written_and_posts_nothing():
+    ctrl = FakeController()
+    settled = studio(name="same", status=status("Running", lastStateChange="2026-01-01T00:00:00Z"))
+    stored = settled.status.to_dict()
+    assert await write_status(ctrl, settled, stored, at(60)) is None
+    assert (ctrl.kube.patches, ctrl.events) == ([], [])
+    # A change of message in the same state is written, with no second Event.
+    await write_status(ctrl, settled, {**stored, "message": "the studio runs"}, at(61))
+    assert [p.get("message") for p in ctrl.kube.patches] == ["the studio runs"]
+    assert ctrl.events == []
+
+
+@pytest.mark.asyncio
+async def test_a_failure_is_a_warning_event_and_a_recovery_a_normal_one():
+    events = []
+    ctrl = FakeController()
+    ctrl.event = lambda involved, type_, reason, message: events.append((type_, reason, message))
+    await write_status(ctrl, studio(name="f", status=status("Starting")),
+                       status("Failed", message="ErrImagePull: not found"), at(0))
+    await write_status(ctrl, studio(name="f", status=status("Failed")), status("Running", message=None), at(5))
+    assert events == [("Warning", "Failed", "ErrImagePull: not found"), ("Normal", "Running", "the studio is Running")]

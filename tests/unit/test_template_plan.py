@@ -139,6 +139,29 @@ def test_a_failed_build_says_why_and_retries_after_a_backoff():
     assert later.status["build"]["attempts"] == 2
 
 
+def test_a_failed_build_of_new_inputs_says_the_studios_keep_the_old_image():
+    t = template(status={"image": f"{REPO}@{DIGEST}"})
+    j, pods = failed(t)
+    built = cond(plan(t, [j], pods), "Built")
+    assert built["message"].startswith(f"build {j['metadata']['name']} (attempt 1) failed, retrying in 20s; "
+                                       f"studios keep {REPO}@{DIGEST}: the builder exited with code 1 (Error)")
+    # Ready says the same, so `kubectl get` and Argo CD show why.
+    ready = cond(plan(t, [j], pods), "Ready")
+    assert (ready["status"], ready["reason"], ready["message"]) == ("False", "BuildFailed", built["message"])
+
+
+def test_a_builder_that_cannot_start_fails_the_build_and_its_job_goes_at_once():
+    t = template()
+    j = job(t)
+    stuck = {"metadata": {"name": "p", "creationTimestamp": "2026-01-01T11:58:01Z"}, "status": {
+        "phase": "Pending", "containerStatuses": [{"name": "builder", "image": "gcr.io/kaniko-project/executor:nope",
+                                                   "state": {"waiting": {"reason": "ErrImagePull", "message": "not found"}}}]}}
+    p = plan(t, [j], {j["metadata"]["name"]: stuck})
+    assert deletes(p) == [Delete("Job", j["metadata"]["name"], j["metadata"]["uid"], api_version="batch/v1",
+                                 namespace="studio-system")]
+    assert (p.status["build"]["phase"], p.status["build"]["message"]) == ("Failed", "ErrImagePull: not found")
+
+
 def test_retries_back_off_exponentially_up_to_a_cap():
     assert [retry_delay(n) for n in (1, 2, 3)] == [30, 60, 120]
     assert retry_delay(30) == 3600
@@ -224,12 +247,16 @@ def test_a_template_in_use_is_held_by_a_finalizer_and_counts_its_studios():
 
 
 def test_deleting_a_template_in_use_is_refused_with_the_studio_names():
-    t = template(deleting=True, finalizers=["studio.dev/in-use"])
+    # Immediate: but for the deletion, studio a would be restarted now.
+    t = template(deleting=True, finalizers=["studio.dev/in-use"], updatePolicy="Immediate")
     p = plan(t, studios=[user("b"), user("a", pending_restart=True)])
     assert creates(p) == [] and not any(isinstance(a, SetFinalizer) for a in p.actions)
     ready = cond(p, "Ready")
     assert ready["reason"] == "DeletionBlocked" and "ns/a, ns/b" in ready["message"]
     assert deletes(p, "Pod") == []  # no rollout while it is going away
+    # Deleted before the operator held it: the API server takes no new finalizer on an object being deleted.
+    unheld = plan(template(deleting=True), studios=[user("a")])
+    assert not any(isinstance(a, SetFinalizer) for a in unheld.actions)
 
 
 def test_a_deleted_template_without_studios_lets_go():

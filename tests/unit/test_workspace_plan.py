@@ -54,6 +54,7 @@ def test_own_namespace_gets_every_child_and_the_workspace_is_active():
     assert kinds(p, Apply) == [(o["kind"], o["metadata"]["name"]) for o in in_place(workspace())]
     assert p.status["phase"] == "Active" and p.status["namespace"] == "team"
     assert p.status["members"] == 5 and p.status["observedGeneration"] == 2
+    assert plan(workspace(tier="gold")).status["tier"] == "gold"  # shown in status and the printer columns
     assert conditions(p) == {"NamespaceReady": ("True", "Created"), "RBACReady": ("True", "Bound"),
                              "QuotaReady": ("True", "NoQuota"), "Ready": ("True", "Active")}
 
@@ -114,6 +115,10 @@ def test_children_no_longer_wanted_are_deleted():
     assert deleted == {("ResourceQuota", "workspace-quota", "ResourceQuota-uid", "team"),
                        ("LimitRange", "workspace-defaults", "LimitRange-uid", "team")}
     assert not kinds(p, Apply)
+    # One already going is not deleted again.
+    going = [{**c, "metadata": {**c["metadata"], "deletionTimestamp": "2026-01-01T00:00:00Z"}}
+             if c["kind"] == "ResourceQuota" else c for c in in_place(with_quota)]
+    assert {a.kind for a in plan(ws, children=going).actions if isinstance(a, Delete)} == {"LimitRange"}
 
 
 def test_objects_labelled_for_the_workspace_elsewhere_are_left_alone():
@@ -129,6 +134,9 @@ def test_objects_labelled_for_the_workspace_elsewhere_are_left_alone():
          "metadata": {"name": "studio", "namespace": "payments", "uid": "sa", "labels": label}},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
          "metadata": {"name": "platform-admin", "uid": "cr", "labels": label}},
+        # In the workspace's own namespace, but of a kind the operator never makes for it.
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+         "metadata": {"name": "datasets", "namespace": "team", "uid": "pvc", "labels": label}},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
          "metadata": {"name": "platform-admins", "uid": "crb", "labels": label,
                       "ownerReferences": [{"kind": "Workspace", "name": "team", "uid": "an-earlier-team"}]}},
@@ -183,6 +191,8 @@ def test_quota_is_ready_once_the_quota_controller_counted_it(observed_quota, rea
         children.append({**C.build_resource_quota(C.workspace_ref(ws), ws.spec.quota), **observed_quota})
     p = plan(ws, children=children)
     assert conditions(p)["QuotaReady"] == ready
+    # Not Ready while the quota is not enforced yet: studios could exceed it meanwhile.
+    assert conditions(p)["Ready"] == (("True", "Active") if ready[0] == "True" else ready)
 
 
 def test_quota_in_nano_and_micro_units_and_exponents_is_ready_once_counted():
@@ -213,6 +223,7 @@ def test_status_counts_studios_and_shows_quota_usage():
     ([pod("a"), pod("b", deleting=True)], [], "Stopping"),
     ([pod("b", deleting=True)], [], "Stopping"),
     ([], [studio("a", "Stopping"), studio("b", "Stopped")], "Stopping"),
+    ([], [studio("a", "Starting")], "Stopping"),  # its pod made moments ago, not seen yet
     ([], [studio("a", "Stopped"), studio("b", "Failed"), studio("c", None)], "Stopped"),
     ([], [], "Stopped"),
 ])
@@ -254,6 +265,13 @@ def test_protected_workspace_with_studios_is_not_deleted():
     assert "deletionPolicy Protect and still holds 2 CodeStudio(s): a, b;" in ready["message"]
 
 
+def test_a_protected_workspace_whose_studios_are_all_going_is_not_blocked():
+    p = plan(deleting(), studios=[studio("a", deleting=True)], claims=[claim("a")])
+    assert p.actions == []
+    ready = next(c for c in p.status["conditions"] if c["type"] == "Ready")
+    assert (ready["reason"], ready["message"]) == ("DeletingStudios", "deleting 1 CodeStudio(s): a")
+
+
 def test_cascade_deletes_the_studios_first():
     p = plan(deleting(deletionPolicy="Cascade"), studios=[studio("a"), studio("b", deleting=True)], claims=[claim("a")])
     assert p.actions == [Delete("CodeStudio", "a", "a-uid", "studio.dev/v1alpha1", "team")]
@@ -262,7 +280,11 @@ def test_cascade_deletes_the_studios_first():
 
 @pytest.mark.parametrize("policy", ["Protect", "Cascade"])
 def test_without_studios_retained_volumes_are_kept_and_the_namespace_deleted(policy):
-    claims = [claim("kept", "pv-kept", owner="mia"), claim("dropped", "pv-dropped", owned=True), claim("unbound", None)]
+    # "going": deleted by its studio under volumeReclaimPolicy: Delete; its volume goes with it.
+    going = claim("going", "pv-going")
+    going["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    claims = [claim("kept", "pv-kept", owner="mia"), claim("dropped", "pv-dropped", owned=True), claim("unbound", None),
+              going]
     p = plan(deleting(deletionPolicy=policy), claims=claims)
     patches = [a for a in p.actions if isinstance(a, Patch)]
     assert [(a.kind, a.name) for a in patches] == [("PersistentVolume", "pv-kept")]

@@ -4,11 +4,14 @@ import dataclasses
 
 import pytest
 
+from studio_operator.api import Workspace
+from studio_operator.cache import INDEXES, Cache
+from studio_operator.child_index import Children
 from studio_operator.config import Config
 from studio_operator.kube import ApiError
 from studio_operator.workspaces import reconcile
 from studio_operator.workspaces.plan import Observed
-from tests.unit.workspace_fixtures import claim, namespace, workspace
+from tests.unit.workspace_fixtures import claim, namespace, studio, workspace
 
 REFUSED = "studio-workspace-admin"
 
@@ -146,3 +149,95 @@ async def test_the_operators_own_missing_permission_fails_the_reconcile_after_th
     assert ("RoleBinding", "studio-workspace-member") in ctrl.kube.applied  # the others went ahead
     ready = {c["type"]: c for c in ctrl.kube.statuses[0]["conditions"]}["Ready"]
     assert "NetworkPolicy workspace-isolation was refused: " in ready["message"]
+
+
+def _cache(*workspaces, namespaces=(), studios=()):
+    """The operator's cache holding these workspaces, namespaces and studios (kopf's indexes)."""
+    cache = Cache(Children())
+    bodies = [w.model_dump(by_alias=True, exclude_none=True) for w in workspaces]
+    cache.bind({name: {} for name in INDEXES} | {
+        "workspaces": {b["metadata"]["name"]: [b] for b in bodies},
+        "workspaces_by_namespace": {b["spec"].get("namespace") or b["metadata"]["name"]: [b] for b in bodies},
+        "workspace_objects": {b["metadata"]["name"]: [ns for ns in namespaces] for b in bodies},
+        "studios": {(s["metadata"]["namespace"], s["metadata"]["name"]): [s] for s in studios},
+    })
+    return cache
+
+
+def test_a_workspace_governs_only_a_namespace_it_made():
+    # One that names another team's namespace must not stop, or set quotas on, that team's studios.
+    assert reconcile.workspace_of(_cache(workspace(), namespaces=[namespace()]), "team").metadata.name == "team"
+    assert reconcile.workspace_of(_cache(workspace(), namespaces=[namespace(owner_uid="other")]), "team") is None
+    assert reconcile.workspace_of(_cache(workspace()), "team") is None  # its namespace not made yet
+    assert reconcile.workspace_of(_cache(workspace(), namespaces=[namespace()]), "payments") is None
+
+
+def test_a_workspaces_studios_are_those_of_its_namespace():
+    ours, theirs = studio("a"), {**studio("b"), "metadata": {**studio("b")["metadata"], "namespace": "payments"}}
+    assert reconcile.in_namespace(_cache(studios=[ours, theirs]), "studios", "team") == [ours]
+
+
+@pytest.mark.asyncio
+async def test_a_namespace_not_in_the_cache_is_read_live():
+    """Someone else's namespace carries no label of ours, so the cache never holds it: without a
+    live read the operator would try to create it for ever instead of saying it is not adopted."""
+    class Live(FakeKube):
+        async def get(self, api_version, kind, namespace_, name):
+            return namespace(owner_uid=None) if (kind, name) == ("Namespace", "team") else None
+
+    ctrl = FakeController(kube=Live())
+    ctrl.cache = _cache(workspace())
+    obs = await reconcile.observe(ctrl, "team")
+    assert obs.namespace == namespace(owner_uid=None)
+
+
+def _plan_of(monkeypatch, ws, **observed):
+    async def observe(ctrl, name):
+        return Observed(workspace=ws, namespace=namespace(), operator_namespace="studio-system", **observed)
+
+    monkeypatch.setattr(reconcile, "observe", observe)
+
+
+@pytest.mark.asyncio
+async def test_a_server_error_is_retried_not_reported_as_a_refusal(monkeypatch):
+    class Unavailable(FakeKube):
+        async def apply(self, manifest):
+            raise ApiError(503, "ServiceUnavailable", "the server is currently unable to handle the request")
+
+    _plan_of(monkeypatch, workspace())
+    ctrl = FakeController(kube=Unavailable())
+    with pytest.raises(ApiError, match="503"):
+        await reconcile.reconcile_workspace(ctrl, "team")
+    assert ctrl.kube.statuses == []
+
+
+@pytest.mark.asyncio
+async def test_a_freed_running_slot_wakes_a_studio_waiting_for_it(monkeypatch):
+    woken = []
+    ctrl = FakeController()
+    ctrl.enqueue = lambda *key: woken.append(key)
+    _plan_of(monkeypatch, workspace(quota={"maxRunningCodeStudios": 1}),
+             studios=[studio("a", "Stopped"), studio("w", "Failed", waiting_for_quota=True)])
+    await reconcile.reconcile_workspace(ctrl, "team")
+    assert woken == [("studio", "team", "w")]
+
+
+@pytest.mark.asyncio
+async def test_the_status_is_written_when_it_changes_with_an_event_when_the_phase_does():
+    events = []
+    ctrl = FakeController()
+    ctrl.event = lambda involved, type_, reason, message: events.append((type_, reason, message))
+    failed = {"observedGeneration": 2, "phase": "Failed", "conditions": [
+        {"type": "Ready", "status": "False", "reason": "NamespaceNotOwned", "message": "namespace team exists"}]}
+    await reconcile.write_status(ctrl, workspace(), failed)
+    assert [p["phase"] for p in ctrl.kube.statuses] == ["Failed"]
+    assert events == [("Warning", "Failed", "namespace team exists")]
+    # Looked at again, nothing changed: nothing written, nothing posted.
+    body = workspace().model_dump(by_alias=True, exclude_none=True)
+    stored = Workspace.model_validate(body | {"status": {**failed, "conditions": [
+        {**failed["conditions"][0], "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 2}]}})
+    await reconcile.write_status(ctrl, stored, stored.status.to_dict())
+    assert (len(ctrl.kube.statuses), len(events)) == (1, 1)
+    # A change within the phase is written, with no second Event.
+    await reconcile.write_status(ctrl, stored, {**stored.status.to_dict(), "members": 6})
+    assert (len(ctrl.kube.statuses), len(events)) == (2, 1)
