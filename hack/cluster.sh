@@ -26,8 +26,14 @@ kubeconfig="$KWOK_WORKDIR/clusters/$name/kubeconfig.yaml"
 kubectl=("$bindir/kubectl" --kubeconfig "$kubeconfig")
 kwokctl=("$bindir/kwokctl" --name "$name")
 
+# This cluster's own API server and etcd serve it (not another cluster's, which took a port
+# first: hack/own_servers.py), and it is ready.
 healthy() {
-  [ -f "$kubeconfig" ] && "${kubectl[@]}" get --raw /readyz >/dev/null 2>&1
+  [ -f "$kubeconfig" ] || return 1
+  local port
+  port=$(sed -n 's|^ *server: https://127.0.0.1:\([0-9]*\)$|\1|p' "$kubeconfig")
+  [ -n "$port" ] && python3 "$root/hack/own_servers.py" "$KWOK_WORKDIR/clusters/$name" "$port" || return 1
+  "${kubectl[@]}" get --raw /readyz >/dev/null 2>&1
 }
 
 wait_for() {  # description, seconds, command...
@@ -59,6 +65,7 @@ create() {
     --kwok-controller-binary "$bindir/kwok" \
     --kubeconfig "" \
     --wait 3m >&2 || return 1
+  wait_for "this cluster's own API server and etcd on its ports" 30 healthy || return 1
   wait_for "the Stage CRD" 60 "${kubectl[@]}" get crd stages.kwok.x-k8s.io || return 1
   "${kubectl[@]}" apply --server-side --force-conflicts --field-manager=studio-cluster \
     -f "$root/hack/kwok/stages.yaml" >&2 || return 1
