@@ -97,7 +97,9 @@ async def reconcile_workspace(ctrl: Controller, name: str) -> float | None:
         raise forbidden  # retried with backoff, logged, counted as Forbidden (which alerts)
     if refused:
         log.warning("workspace %s: the API server refused %s", name, "; ".join(f"{k} {n}: {m}" for k, n, m in refused))
-        return min(plan.recheck_after or REFUSED_RECHECK, REFUSED_RECHECK)
+        # Not at the plan's pace: while a workspace is deleted it looks every 2 s, and would send
+        # the refused write, and warn, as often. Its studios' events still wake it sooner.
+        return REFUSED_RECHECK
     return plan.recheck_after
 
 
