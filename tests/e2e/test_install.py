@@ -199,8 +199,17 @@ def crd_copies(directory: pathlib.Path, group: str, description: str) -> list[st
     names = []
     for path in sorted((CHART / "crds").glob("*.yaml")):
         crd = yaml.safe_load(path.read_text().replace("studio.dev", group))
-        crd["spec"]["names"].pop("shortNames", None)  # kubectl's short names and category are
-        crd["spec"]["names"].pop("categories", None)  # the session's: the copies must not shadow them
+        # kubectl's names for the kinds are the session's: the copies must not shadow them, not
+        # even from kubectl's discovery cache once they are gone (a later `kubectl get
+        # codestudios` would ask for the copies' group, and find nothing).
+        spec_names = crd["spec"]["names"]
+        spec_names.pop("shortNames", None)
+        spec_names.pop("categories", None)
+        for key in ("plural", "singular"):
+            spec_names[key] = f"upgrade{spec_names[key]}"
+        spec_names["kind"] = f"Upgrade{spec_names['kind']}"
+        spec_names.pop("listKind", None)  # the API server's default: the kind and "List"
+        crd["metadata"]["name"] = f"{spec_names['plural']}.{group}"
         for version in crd["spec"]["versions"]:
             version["schema"]["openAPIV3Schema"]["description"] = description
         (directory / path.name).write_text(yaml.safe_dump(crd))
