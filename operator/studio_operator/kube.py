@@ -94,6 +94,10 @@ class ApiError(Exception):
         not the moment; a namespace being deleted is the moment."""
         return self.status in (400, 403, 422) and not self.namespace_terminating
 
+    @property
+    def operator_forbidden(self) -> bool:
+        return operator_forbidden(self.status, self.message)
+
 
 class RetryLater(Exception):
     """Try the whole reconcile again after `delay` seconds (conflict, throttling, outage)."""

@@ -10,7 +10,7 @@ from ..api import CodeStudioTemplate
 from ..api.common import API_VERSION
 from .. import actions
 from ..conditions import REFUSAL_MAX, clip, get_condition, merge_conditions, now, rfc3339, status_patch
-from ..kube import ApiError, operator_forbidden
+from ..kube import ApiError
 from .plan import Action, Observed, Plan, SetFinalizer, plan_template, retry_delay
 from .rollout import StudioView, studio_view
 
@@ -65,7 +65,7 @@ async def reconcile_template(ctrl: Controller, name: str) -> float | None:
                 raise
             # The build Job was refused (no such namespace, a quota, an admission policy): say so.
             _refused(plan, f"the build Job {action.manifest['metadata']['name']} was refused: {exc}", at)
-            forbidden = exc if operator_forbidden(exc.status, exc.message) else None
+            forbidden = forbidden or (exc if exc.operator_forbidden else None)
     if plan.restarted:
         s = plan.restarted
         _restarted(ctrl)[(s.namespace, s.name)] = s.pod_uid

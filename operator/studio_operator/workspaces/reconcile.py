@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..actions import Action, Apply, Create, Delete, Patch, execute
 from ..api import API_VERSION, Workspace
 from ..conditions import merge_conditions, now, status_patch
-from ..kube import ApiError, operator_forbidden
+from ..kube import ApiError
 from . import children as C
 from .plan import Observed, plan_workspace, with_refusals
 
@@ -86,7 +86,7 @@ async def reconcile_workspace(ctrl: Controller, name: str) -> float | None:
                 raise
             # One refused object must not stop the others: a removed member must still lose access.
             refused.append((*_target(action), exc.message))
-            forbidden = forbidden or (exc if operator_forbidden(exc.status, exc.message) else None)
+            forbidden = forbidden or (exc if exc.operator_forbidden else None)
             continue
         if isinstance(action, Patch) and action.kind == "Workspace" and result:
             ctrl.cache.wrote("workspaces", name, result)  # its finalizers, before the watch brings them
