@@ -65,6 +65,10 @@ class Config:
     # A studio's transient state (Starting, Stopping) while its pod comes and goes is written only
     # once it lasted this long (seconds): a start that settles sooner costs one status write.
     progress_hold: float = dataclasses.field(default_factory=lambda: seconds("PROGRESS_HOLD", "2"))
+    # The same for a new studio's first start while its pod makes headway: the API server shows
+    # it Starting from its creation (the CRD's default status), so its detail can wait longer.
+    # Under the 60 s after which `studioctl doctor` calls a studio with no status unreported.
+    first_start_hold: float = dataclasses.field(default_factory=lambda: seconds("FIRST_START_HOLD", "30"))
     # Admission webhooks: where the HTTPS server listens (port 0: any free one), the host the API
     # server reaches it by (default: the listening address), a directory with tls.crt/tls.key
     # (default: a self-signed certificate), and whether the operator keeps the webhook

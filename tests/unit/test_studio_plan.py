@@ -35,6 +35,7 @@ def test_new_studio_creates_every_child_and_starts():
     assert kinds(p, Create) == ["Pod"]
     assert p.status["state"] == "Starting"
     assert p.status["volume"] is None  # named once the claim exists: a named claim that goes is a lost volume
+    assert p.headway  # nothing the user need be told yet
 
 
 def test_a_pod_created_moments_ago_and_not_seen_yet_is_waited_for_not_created_again():
@@ -213,6 +214,7 @@ def test_template_still_building_waits():
     assert p.status["state"] == "Starting"
     assert p.status["conditions"][1]["reason"] == "ImageBuilding"
     assert kinds(p, Create) == []
+    assert not p.headway  # waiting on something else: said at once
 
 
 def test_new_template_image_marks_running_studio_pending_restart_only():
@@ -332,6 +334,7 @@ def test_pod_waiting_for_its_volume_to_bind_is_starting_not_failed():
     s = studio()
     provisioning = plan(s, pod=pod(waiting, spec_hash=current_hash(s)), pvc=pvc(phase="Pending"))
     assert (provisioning.status["state"], provisioning.status["message"]) == ("Starting", "waiting for claim s-home to bind")
+    assert provisioning.headway
     # Bound since the scheduler's last try: it will place the pod at its next one.
     bound = plan(s, pod=pod(waiting, spec_hash=current_hash(s)), pvc=pvc())
     assert bound.status["state"] == "Starting" and "waiting for the scheduler" in bound.status["message"]
@@ -376,6 +379,7 @@ def test_a_pod_waiting_for_a_node_is_looked_at_again_when_its_timeout_ends():
     s = studio()
     p = plan(s, pod=pod(no_node, spec_hash=current_hash(s)), pvc=pvc())
     assert (p.status["state"], p.recheck_after) == ("Starting", 15)
+    assert not p.headway  # the user may want to know why: no node takes it
 
 
 def test_a_stopped_studio_whose_volume_was_deleted_stays_stopped_and_says_so():

@@ -108,3 +108,50 @@ async def test_a_failure_is_a_warning_event_and_a_recovery_a_normal_one():
                        status("Failed", message="ErrImagePull: not found"), at(0))
     await write_status(ctrl, studio(name="f", status=status("Failed")), status("Running", message=None), at(5))
     assert events == [("Warning", "Failed", "ErrImagePull: not found"), ("Normal", "Running", "the studio is Running")]
+
+
+NEW = {"state": "Starting"}  # what the API server shows of a studio the operator never wrote (the CRD's default)
+
+
+@pytest.mark.asyncio
+async def test_a_new_studio_making_headway_writes_once_when_running_and_posts_no_event():
+    ctrl, s = FakeController(config=Config(progress_hold=2.0, first_start_hold=30.0)), studio(name="new", status=NEW)
+    assert await write_status(ctrl, s, status("Starting"), at(0), True, headway=True) == pytest.approx(30.0)
+    assert await write_status(ctrl, s, status("Starting", pod="new"), at(20), True, headway=True) == pytest.approx(10.0)
+    assert await write_status(ctrl, s, status("Running", pod="new"), at(25), True, headway=True) is None
+    assert [(p["state"], p["lastStateChange"]) for p in ctrl.kube.patches] == [("Running", "2026-01-01T00:00:25Z")]
+    assert ctrl.events == []  # its first Running is no news
+
+
+@pytest.mark.asyncio
+async def test_a_new_studio_starting_longer_than_its_hold_says_so_from_its_first_look():
+    ctrl, s = FakeController(config=Config(progress_hold=2.0, first_start_hold=30.0)), studio(name="slow", status=NEW)
+    await write_status(ctrl, s, status("Starting"), at(0), True, headway=True)
+    assert await write_status(ctrl, s, status("Starting"), at(31), True, headway=True) is None
+    # Its state is shown already; the write adds the detail, stamped from the first look.
+    assert [(p["message"], p["lastStateChange"]) for p in ctrl.kube.patches] == [("starting", "2026-01-01T00:00:00Z")]
+
+
+@pytest.mark.asyncio
+async def test_a_new_studio_whose_start_stalls_says_so_after_the_short_hold():
+    ctrl, s = FakeController(config=Config(progress_hold=2.0, first_start_hold=30.0)), studio(name="stuck", status=NEW)
+    assert await write_status(ctrl, s, status("Starting"), at(0), True, headway=False) == pytest.approx(2.0)
+    assert await write_status(ctrl, s, status("Starting"), at(2), True, headway=False) is None
+    assert [p["message"] for p in ctrl.kube.patches] == ["starting"]
+
+
+@pytest.mark.asyncio
+async def test_only_a_studio_never_written_gets_the_long_hold():
+    ctrl = FakeController(config=Config(progress_hold=2.0, first_start_hold=30.0))
+    written = studio(name="w", status={**status("Starting"), "observedGeneration": 2})
+    assert await write_status(ctrl, written, status("Starting", message="other"), at(0), True, headway=True) == pytest.approx(2.0)
+
+
+@pytest.mark.asyncio
+async def test_the_first_run_after_a_failure_or_a_stop_posts_running():
+    ctrl = FakeController()
+    await write_status(ctrl, studio(name="a", status=status("Stopped")), status("Running"), at(0))
+    await write_status(ctrl, studio(name="b", status=status("Failed")), status("Running"), at(0))
+    await write_status(ctrl, studio(name="c", status={**status("Starting"), "lastActivity": "2026-01-01T00:00:00Z"}),
+                       status("Running"), at(0))
+    assert ctrl.events == ["Running", "Running", "Running"]

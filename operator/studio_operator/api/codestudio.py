@@ -144,4 +144,6 @@ class CodeStudio(
     }
 
     spec: CodeStudioSpec
-    status: CodeStudioStatus = Field(default_factory=CodeStudioStatus)
+    # What the API server shows a new studio until the operator first writes its status, as it
+    # shows a new Pod Pending: a start that settles quickly then writes once (docs/decisions/0031).
+    status: CodeStudioStatus = Field(default_factory=CodeStudioStatus, json_schema_extra={"default": {"state": "Starting"}})

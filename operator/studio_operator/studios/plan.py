@@ -85,6 +85,12 @@ class Plan:
     actions: list[Action]
     status: dict[str, Any]  # without conditions' timestamps; see conditions.merge_conditions
     recheck_after: float | None = None
+    # Starting, and the pod makes headway: nothing the user need know of yet (reconcile.write_status).
+    headway: bool = False
+
+
+# A start's steps that need no one's attention: unlike Unschedulable, VolumeTerminating, ImageBuilding.
+HEADWAY = {"PodCreated", "PodPending", "ContainersNotReady", "VolumeProvisioning"}
 
 
 def _hash(obj: dict[str, Any] | None) -> str | None:
@@ -307,7 +313,7 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         "lastActivity": rfc3339(last_activity) if last_activity else previous.last_activity,
         "conditions": conditions,
     }
-    return Plan(actions=actions, status=status, recheck_after=recheck)
+    return Plan(actions=actions, status=status, recheck_after=recheck, headway=state == "Starting" and reason in HEADWAY)
 
 
 def _claim_is_ours(pvc: dict[str, Any], ref: C.StudioRef, previous_owner: str | None) -> bool:

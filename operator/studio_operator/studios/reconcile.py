@@ -149,7 +149,7 @@ async def carry_out(ctrl: Controller, obs: Observed) -> float | None:
             ctrl.cache.deleted("studio_pods", key, action.uid, POD_EXPECTATION)
     # The pod is on its way (created, starting, stopping): its next event will likely settle it.
     progressing = obs.pod is not None or bool(obs.pod_expected_in) or any(isinstance(a, Create | Delete) for a in plan.actions)
-    held = await write_status(ctrl, obs.studio, plan.status, at, progressing)
+    held = await write_status(ctrl, obs.studio, plan.status, at, progressing, plan.headway)
     if refused and refused.operator_forbidden:
         # The install's fault, not the studio's: failed, the reconcile is retried with backoff,
         # logged, and counted (reconcile_errors_total{reason="Forbidden"}, which alerts).
@@ -204,14 +204,16 @@ def _refused(action: Apply | Create, exc: ApiError) -> Refused:
 
 
 async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, Any], at: datetime.datetime,
-                       progressing: bool = False) -> float | None:
+                       progressing: bool = False, headway: bool = False) -> float | None:
     """Writes the status when it differs from the stored one; posts an Event when the studio
-    settles in a new state (Running, Stopped, Failed).
+    settles in a new state (Stopped, Failed, and Running but for its first time).
 
     A studio that is not running anyway and whose pod is on its way holds its transient state
     (Starting, Stopping) back until it lasted `progress_hold` seconds, so a start that settles
     sooner writes once, not once per step of the pod and volume; returns the seconds until a held
-    write is due. Leaving Running is written at once: Ready must not claim a pod that is going.
+    write is due. A new studio, shown Starting by the CRD's default status until its first write,
+    holds it `first_start_hold` seconds while its pod makes headway. Leaving Running is written at
+    once: Ready must not claim a pod that is going.
     """
     meta = studio.metadata
     key = (meta.namespace, meta.name)
@@ -222,10 +224,13 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     hold = not settled and progressing and previous_state != "Running"
     since = _held(ctrl).setdefault(key, at) if hold else at
     desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"], meta.generation, since)
-    desired["lastStateChange"] = rfc3339(since) if desired["state"] != previous_state else current.get("lastStateChange", rfc3339(at))
+    desired["lastStateChange"] = (rfc3339(since) if desired["state"] != previous_state
+                                  else current.get("lastStateChange") or rfc3339(since))
     patch = status_patch(current, desired)
     if patch and hold:
-        wait = ctrl.config.progress_hold - (at - since).total_seconds()
+        unwritten = "observedGeneration" not in current
+        limit = ctrl.config.first_start_hold if unwritten and headway else ctrl.config.progress_hold
+        wait = limit - (at - since).total_seconds()
         if wait > 0:
             return wait
     held_since = _held(ctrl).pop(key, None)
@@ -235,14 +240,20 @@ async def write_status(ctrl: Controller, studio: CodeStudio, desired: dict[str, 
     if stored:
         ctrl.cache.wrote("studios", key, stored)
     if settled and desired["state"] != previous_state:
+        first_run = (desired["state"] == "Running" and previous_state in (None, "Starting")
+                     and not current.get("lastActivity"))
         if desired["state"] == "Running":
-            # Its start began when Starting was written, or when the held Starting began.
-            began = parse_time(current.get("lastStateChange")) if previous_state == "Starting" else held_since
-            metrics.studio_started(began, at)
-        ctrl.event(
-            _involved(studio),
-            "Warning" if desired["state"] in WARNING_STATES else "Normal",
-            desired["state"],
-            desired.get("message") or f"the studio is {desired['state']}",
-        )
+            # Its start began when Starting was written, or when the held Starting began
+            # (a new studio's default Starting has no lastStateChange).
+            began = parse_time(current.get("lastStateChange")) if previous_state == "Starting" else None
+            metrics.studio_started(began or held_since, at)
+        if not first_run:
+            # A new studio's first Running is no news: the user made it, and its status says so.
+            # A start after a stop or a failure is: the Events then tell the studio's story.
+            ctrl.event(
+                _involved(studio),
+                "Warning" if desired["state"] in WARNING_STATES else "Normal",
+                desired["state"],
+                desired.get("message") or f"the studio is {desired['state']}",
+            )
     return None
