@@ -1,6 +1,7 @@
 """The workspace reconcile's glue: what it writes when the API server refuses one of its objects."""
 
 import dataclasses
+import datetime
 
 import pytest
 
@@ -36,6 +37,7 @@ class FakeKube:
 class FakeController:
     kube: FakeKube = dataclasses.field(default_factory=FakeKube)
     config: Config = dataclasses.field(default_factory=Config)
+    memo: dict = dataclasses.field(default_factory=dict)
 
     def event(self, *_):
         pass
@@ -241,3 +243,27 @@ async def test_the_status_is_written_when_it_changes_with_an_event_when_the_phas
     # A change within the phase is written, with no second Event.
     await reconcile.write_status(ctrl, stored, {**stored.status.to_dict(), "members": 6})
     assert (len(ctrl.kube.statuses), len(events)) == (2, 1)
+
+
+@pytest.mark.asyncio
+async def test_a_change_of_counts_alone_waits_for_the_tally_pace_other_changes_do_not(monkeypatch):
+    ctrl = FakeController()
+    at = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    monkeypatch.setattr(reconcile, "now", lambda: at)
+    stored = workspace().model_dump(by_alias=True, exclude_none=True)
+    ready = {"type": "Ready", "status": "True", "reason": "Active", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z",
+             "observedGeneration": 2}
+    status = {"observedGeneration": 2, "phase": "Active", "conditions": [ready], "codeStudios": {"total": 1, "running": 1, "stopped": 0}}
+    ws = Workspace.model_validate(stored | {"status": status})
+    more = {**status, "codeStudios": {"total": 2, "running": 2, "stopped": 0}}
+    assert await reconcile.write_status(ctrl, ws, more) is None  # the first after a quiet spell: at once
+    at += datetime.timedelta(seconds=4)
+    assert await reconcile.write_status(ctrl, ws, {**more, "usage": {"codeStudios": "3"}}) == 6.0
+    assert len(ctrl.kube.statuses) == 1
+    # Anything but a count is written at once.
+    await reconcile.write_status(ctrl, ws, {**more, "members": 6})
+    last = ctrl.kube.statuses[-1]
+    assert (last["members"], last["codeStudios"]) == (6, {"total": 2, "running": 2, "stopped": 0})
+    at += datetime.timedelta(seconds=10)
+    assert await reconcile.write_status(ctrl, ws, {**more, "usage": {"codeStudios": "3"}}) is None
+    assert ctrl.kube.statuses[-1]["usage"] == {"codeStudios": "3"} and len(ctrl.kube.statuses) == 3

@@ -11,6 +11,7 @@ from ..api.common import API_VERSION
 from .. import actions
 from ..conditions import REFUSAL_MAX, clip, get_condition, merge_conditions, now, rfc3339, status_patch
 from ..kube import ApiError
+from ..tallies import forget, soonest, tally_wait
 from .plan import Action, Observed, Plan, SetFinalizer, plan_template, retry_delay
 from .rollout import StudioView, studio_view
 
@@ -53,6 +54,7 @@ def _latest(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
 async def reconcile_template(ctrl: Controller, name: str) -> float | None:
     obs = observe(ctrl, name)
     if obs is None:
+        forget(ctrl, ("template", name))
         return None
     at = now()
     plan = plan_template(obs, at)
@@ -71,10 +73,10 @@ async def reconcile_template(ctrl: Controller, name: str) -> float | None:
         _restarted(ctrl)[(s.namespace, s.name)] = s.pod_uid
         ctrl.event(_involved(obs.template), "Normal", "RolloutRestart",
                    f"restarting studio {s.key} to pick up the template's changes (updatePolicy: Immediate)")
-    await write_status(ctrl, obs.template, plan, at)
+    count_due = await write_status(ctrl, obs.template, plan, at)
     if forbidden:
         raise forbidden  # retried with backoff, logged, counted as Forbidden (which alerts)
-    return plan.recheck_after
+    return soonest(plan.recheck_after, count_due)
 
 
 def _refused(plan: Plan, message: str, at) -> None:
@@ -114,10 +116,11 @@ async def execute(ctrl: Controller, template: CodeStudioTemplate, action: Action
             ctrl.cache.wrote("templates", template.metadata.name, stored)
 
 
-async def write_status(ctrl: Controller, template: CodeStudioTemplate, plan: Plan, at) -> None:
-    """Writes the status when it differs from the stored one; posts Events on build and deletion transitions."""
+async def write_status(ctrl: Controller, template: CodeStudioTemplate, plan: Plan, at) -> float | None:
+    """Writes the status when it differs from the stored one; posts Events on build and deletion
+    transitions. A change of its studio count alone may wait: returns the seconds until it is due."""
     if plan.status is None:
-        return
+        return None
     current = template.status.to_dict()
     desired = dict(plan.status)
     desired["conditions"] = merge_conditions(current.get("conditions"), desired["conditions"],
@@ -125,8 +128,10 @@ async def write_status(ctrl: Controller, template: CodeStudioTemplate, plan: Pla
     desired = {k: v for k, v in desired.items() if v is not None}
     patch = status_patch(current, desired)
     if not patch:
-        return
+        return None
     name = template.metadata.name
+    if (wait := tally_wait(ctrl, ("template", name), patch, ("codeStudios",), at)) is not None:
+        return wait
     stored = await ctrl.kube.patch_status(API_VERSION, "CodeStudioTemplate", None, name, patch)
     if stored:
         ctrl.cache.wrote("templates", name, stored)
@@ -134,6 +139,7 @@ async def write_status(ctrl: Controller, template: CodeStudioTemplate, plan: Pla
         ctrl.event(_involved(template), type_, reason, message)
         if reason in ("BuildSucceeded", "BuildFailed"):
             metrics.build_finished(desired["build"])
+    return None
 
 
 def _transitions(current: dict[str, Any], desired: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -9,6 +9,7 @@ from ..actions import Action, Apply, Create, Delete, Patch, execute
 from ..api import API_VERSION, Workspace
 from ..conditions import merge_conditions, now, status_patch
 from ..kube import ApiError
+from ..tallies import forget, soonest, tally_wait
 from . import children as C
 from .plan import Observed, plan_workspace, with_refusals
 
@@ -69,6 +70,7 @@ async def observe(ctrl: Controller, name: str) -> Observed | None:
 async def reconcile_workspace(ctrl: Controller, name: str) -> float | None:
     obs = await observe(ctrl, name)
     if obs is None:
+        forget(ctrl, ("workspace", name))
         return None  # gone: owner references take the cluster-scoped children
     plan = plan_workspace(obs)
     refused: list[tuple[str, str, str]] = []
@@ -92,7 +94,7 @@ async def reconcile_workspace(ctrl: Controller, name: str) -> float | None:
             ctrl.cache.wrote("workspaces", name, result)  # its finalizers, before the watch brings them
     for studio in plan.wake:
         ctrl.enqueue("studio", C.workspace_ref(obs.workspace).namespace, studio)
-    await write_status(ctrl, obs.workspace, with_refusals(plan.status, refused))
+    counts_due = await write_status(ctrl, obs.workspace, with_refusals(plan.status, refused))
     if forbidden:
         raise forbidden  # retried with backoff, logged, counted as Forbidden (which alerts)
     if refused:
@@ -100,7 +102,7 @@ async def reconcile_workspace(ctrl: Controller, name: str) -> float | None:
         # Not at the plan's pace: while a workspace is deleted it looks every 2 s, and would send
         # the refused write, and warn, as often. Its studios' events still wake it sooner.
         return REFUSED_RECHECK
-    return plan.recheck_after
+    return soonest(plan.recheck_after, counts_due)
 
 
 def _target(action: Action) -> tuple[str, str]:
@@ -109,16 +111,19 @@ def _target(action: Action) -> tuple[str, str]:
     return action.kind, action.name
 
 
-async def write_status(ctrl: Controller, ws: Workspace, desired: dict[str, Any]) -> None:
-    """Writes the status when it differs from the stored one; posts an Event on phase changes."""
+async def write_status(ctrl: Controller, ws: Workspace, desired: dict[str, Any]) -> float | None:
+    """Writes the status when it differs from the stored one; posts an Event on phase changes. A
+    change of its studio counts and usage alone may wait: returns the seconds until it is due."""
     at = now()
     current = ws.status.to_dict()
     desired = {**desired, "conditions": merge_conditions(current.get("conditions"), desired["conditions"],
                                                          ws.metadata.generation, at)}
     patch = status_patch(current, desired)
     if not patch:
-        return
+        return None
     meta = ws.metadata
+    if (wait := tally_wait(ctrl, ("workspace", meta.name), patch, ("codeStudios", "usage"), at)) is not None:
+        return wait
     stored = await ctrl.kube.patch_status(API_VERSION, "Workspace", None, meta.name, patch)
     if stored:
         ctrl.cache.wrote("workspaces", meta.name, stored)
@@ -130,3 +135,4 @@ async def write_status(ctrl: Controller, ws: Workspace, desired: dict[str, Any])
             desired["phase"],
             ready["message"] or f"the workspace is {desired['phase']}",
         )
+    return None
