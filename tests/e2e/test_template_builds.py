@@ -22,6 +22,7 @@ from tests.e2e.studios import (
     make_template,
     pod_uid,
     restart,
+    studio,
     studio_manifest,
     wait_state,
 )
@@ -145,7 +146,10 @@ def test_failed_build_reports_the_builder_message_and_a_fix_builds_again(cluster
 
     # A studio waits for the image rather than failing.
     cluster.apply(studio_manifest("bea", namespace, name, owner="bea"))
-    waiting = wait_state(cluster, namespace, "bea", "Starting")
+    # Starting from its creation (the CRD's default status); waiting on a build is written at once.
+    waiting = cluster.wait_for_object(lambda: studio(cluster, namespace, "bea"),
+                                      lambda obj: "observedGeneration" in obj["status"], what="bea's first status")
+    assert waiting["status"]["state"] == "Starting"
     assert condition(waiting, "ImageReady")["reason"] == "ImageBuilding"
 
     patch_build(cluster, name, registry={"repository": REPOSITORY, "pushSecretRef": {"name": "registry-push"}})
