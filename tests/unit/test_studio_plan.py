@@ -2,6 +2,7 @@
 
 import datetime
 
+from studio_operator.conditions import rfc3339
 from studio_operator.studios import children as C
 from studio_operator.studios.plan import Apply, Create, Delete, Observed, Refused, plan_studio
 from studio_operator.studios.settings import resolve_settings
@@ -341,6 +342,23 @@ def test_pod_waiting_for_its_volume_to_bind_is_starting_not_failed():
     no_node = pod_status("Pending", ready=False, conditions=[{**waiting["conditions"][0], "message": "0/2 nodes are available: 2 Insufficient cpu."}])
     full = plan(s, pod=pod(no_node, spec_hash=current_hash(s)), pvc=pvc())
     assert full.status["state"] == "Failed" and "Unschedulable for 600s" in full.status["message"]
+
+
+def test_a_ready_pod_whose_claim_the_cache_still_shows_pending_waits_briefly_for_its_bound_event():
+    s = studio()
+
+    def ready_at(ago):
+        since = rfc3339(NOW - datetime.timedelta(seconds=ago))
+        return pod(pod_status(conditions=[{"type": "Ready", "status": "True", "lastTransitionTime": since}]), spec_hash=current_hash(s))
+
+    lagging = plan(s, pod=ready_at(1), pvc=pvc(phase="Pending"))
+    assert (lagging.status["state"], lagging.status["message"]) == ("Starting", "the pod runs; waiting for claim s-home to report Bound")
+    assert lagging.headway and lagging.recheck_after == 4.0
+    # A claim event that never comes must not hold Running back for longer.
+    late = plan(s, pod=ready_at(6), pvc=pvc(phase="Pending"))
+    assert late.status["state"] == "Running" and not late.headway
+    assert [c["status"] for c in late.status["conditions"] if c["type"] == "VolumeReady"] == ["False"]
+    assert plan(s, pod=ready_at(1), pvc=pvc()).status["state"] == "Running"
 
 
 def test_a_studio_in_a_reserved_namespace_gets_nothing_and_says_why():

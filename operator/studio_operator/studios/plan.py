@@ -91,6 +91,8 @@ class Plan:
 
 # A start's steps that need no one's attention: unlike Unschedulable, VolumeTerminating, ImageBuilding.
 HEADWAY = {"PodCreated", "PodPending", "ContainersNotReady", "VolumeProvisioning"}
+# How long a ready pod's claim may still show Pending in the cache, its Bound event behind the pod's.
+CLAIM_LAG = 5.0
 
 
 def _hash(obj: dict[str, Any] | None) -> str | None:
@@ -254,6 +256,12 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
             state, reason, message = health.state, health.reason, health.message
             image_error = health.image_error
             recheck = health.recheck_after
+            lag = _claim_lag(pod, pvc, now) if state == "Running" and volume_problem is None else None
+            if lag:
+                # A pod runs only on a bound claim: its Bound event is on its way. Running is
+                # written once it came, in the same write, not before it in a write of its own.
+                state, reason, message = "Starting", "VolumeProvisioning", f"the pod runs; waiting for claim {ref.claim_name} to report Bound"
+                recheck = lag
     elif blocker:
         state, reason, message = blocker
     else:
@@ -314,6 +322,17 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
         "conditions": conditions,
     }
     return Plan(actions=actions, status=status, recheck_after=recheck, headway=state == "Starting" and reason in HEADWAY)
+
+
+def _claim_lag(pod: dict[str, Any], pvc: dict[str, Any] | None, now: datetime.datetime) -> float | None:
+    """Seconds the cache's claim may still lag the running pod: reported Pending while the pod is
+    ready, for CLAIM_LAG seconds from its readiness at most (a lost event must not hold Running back)."""
+    if pvc is None or pvc.get("status", {}).get("phase") == "Bound":
+        return None
+    ready = next((c for c in pod.get("status", {}).get("conditions") or [] if c.get("type") == "Ready"), {})
+    since = parse_time(ready.get("lastTransitionTime"))
+    left = CLAIM_LAG - (now - since).total_seconds() if since else 0.0
+    return left if left > 0 else None
 
 
 def _claim_is_ours(pvc: dict[str, Any], ref: C.StudioRef, previous_owner: str | None) -> bool:
