@@ -33,7 +33,3 @@ def forget(ctrl: Controller, key: Hashable) -> None:
     """The object is gone: its last write need not be remembered."""
     ctrl.memo.get("tally-written", {}).pop(key, None)
 
-
-def soonest(*delays: float | None) -> float | None:
-    """The shortest of the delays given; None when none is."""
-    return min((d for d in delays if d is not None), default=None)

@@ -55,7 +55,11 @@ def test_create_runs_with_children(cluster: Cluster, namespace: str, request):
     assert "ownerReferences" not in pvc["metadata"]  # Retain: the volume outlives the studio
     assert cluster.get("service", "alice", namespace)["spec"]["ports"][0]["port"] == 8888
 
-    assert studio_events(cluster, namespace, "alice") == []  # a first start is no news
+    # A first start is no news; a stop is. Waiting for the stop's Event, a Running Event posted
+    # after the status said Running (Events are posted in the background) cannot be missed.
+    set_spec(cluster, namespace, "alice", state="Stopped")
+    assert cluster.wait_for(lambda: studio_events(cluster, namespace, "alice") != [], what="alice's first Event")
+    assert studio_events(cluster, namespace, "alice") == ["Stopped"]
 
 
 def test_stop_keeps_volume_and_start_reattaches(cluster: Cluster, namespace: str, request):

@@ -359,6 +359,7 @@ def test_a_ready_pod_whose_claim_the_cache_still_shows_pending_waits_briefly_for
     assert late.status["state"] == "Running" and not late.headway
     assert [c["status"] for c in late.status["conditions"] if c["type"] == "VolumeReady"] == ["False"]
     assert plan(s, pod=ready_at(1), pvc=pvc()).status["state"] == "Running"
+    assert plan(s, pod=ready_at(1), pvc=pvc(phase="Lost")).status["state"] == "Running"  # no Bound event is coming
 
 
 def test_a_studio_in_a_reserved_namespace_gets_nothing_and_says_why():

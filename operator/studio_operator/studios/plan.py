@@ -327,8 +327,8 @@ def plan_studio(obs: Observed, now: datetime.datetime, unschedulable_timeout: fl
 def _claim_lag(pod: dict[str, Any], pvc: dict[str, Any] | None, now: datetime.datetime) -> float | None:
     """Seconds the cache's claim may still lag the running pod: reported Pending while the pod is
     ready, for CLAIM_LAG seconds from its readiness at most (a lost event must not hold Running back)."""
-    if pvc is None or pvc.get("status", {}).get("phase") == "Bound":
-        return None
+    if pvc is None or pvc.get("status", {}).get("phase", "Pending") != "Pending":
+        return None  # Bound, or Lost: no event is on its way that would make it Bound
     ready = next((c for c in pod.get("status", {}).get("conditions") or [] if c.get("type") == "Ready"), {})
     since = parse_time(ready.get("lastTransitionTime"))
     left = CLAIM_LAG - (now - since).total_seconds() if since else 0.0

@@ -11,7 +11,7 @@ from ..api.common import API_VERSION
 from .. import actions
 from ..conditions import REFUSAL_MAX, clip, get_condition, merge_conditions, now, rfc3339, status_patch
 from ..kube import ApiError
-from ..tallies import forget, soonest, tally_wait
+from ..tallies import forget, tally_wait
 from .plan import Action, Observed, Plan, SetFinalizer, plan_template, retry_delay
 from .rollout import StudioView, studio_view
 
@@ -76,7 +76,7 @@ async def reconcile_template(ctrl: Controller, name: str) -> float | None:
     count_due = await write_status(ctrl, obs.template, plan, at)
     if forbidden:
         raise forbidden  # retried with backoff, logged, counted as Forbidden (which alerts)
-    return soonest(plan.recheck_after, count_due)
+    return min(filter(None, (plan.recheck_after, count_due)), default=None)
 
 
 def _refused(plan: Plan, message: str, at) -> None:

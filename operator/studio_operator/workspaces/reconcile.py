@@ -9,7 +9,7 @@ from ..actions import Action, Apply, Create, Delete, Patch, execute
 from ..api import API_VERSION, Workspace
 from ..conditions import merge_conditions, now, status_patch
 from ..kube import ApiError
-from ..tallies import forget, soonest, tally_wait
+from ..tallies import forget, tally_wait
 from . import children as C
 from .plan import Observed, plan_workspace, with_refusals
 
@@ -102,7 +102,7 @@ async def reconcile_workspace(ctrl: Controller, name: str) -> float | None:
         # Not at the plan's pace: while a workspace is deleted it looks every 2 s, and would send
         # the refused write, and warn, as often. Its studios' events still wake it sooner.
         return REFUSED_RECHECK
-    return soonest(plan.recheck_after, counts_due)
+    return min(filter(None, (plan.recheck_after, counts_due)), default=None)
 
 
 def _target(action: Action) -> tuple[str, str]:
